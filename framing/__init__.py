@@ -1,0 +1,1 @@
+"""framing: narrative-framing classifier for news."""
