@@ -1,0 +1,268 @@
+"""The command line: each command parses its options, calls one library function, and
+formats the result. Only this module prints or exits; library errors (FramingError) become
+one line on stderr and a non-zero exit, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from framing.errors import FramingError, ModelError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Narrative-framing classifier for news: train, score, explain.")
+labels_app = typer.Typer(no_args_is_help=True, help="Work with hand-label files.")
+app.add_typer(labels_app, name="labels")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def err(message: str) -> None:
+    """Print one line to stderr."""
+    typer.echo(message, err=True)
+
+
+def user_errors(func: F) -> F:
+    """Turn FramingError into one line on stderr: exit 2 for model problems, else 1."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ModelError as exc:
+            err(f"error: {exc}")
+            raise typer.Exit(2) from None
+        except FramingError as exc:
+            err(f"error: {exc}")
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@labels_app.command("check")
+@user_errors
+def labels_check(
+    labels: Annotated[Path, typer.Argument(help="Label CSV file or directory of them.")] = Path("labels"),
+    codebook: Annotated[Path, typer.Option(help="Codebook TOML.")] = Path("labels/codebook.toml"),
+    seeds: Annotated[Path, typer.Option(help="Directory of the labelled articles.")] = Path("seeds"),
+) -> None:
+    """Validate hand labels against the codebook and the article texts."""
+    from framing.codebook import load_codebook
+    from framing.labels import check_labels
+
+    report = check_labels(labels, load_codebook(codebook), seeds)
+    for problem in report.problems:
+        err(str(problem))
+    typer.echo(f"{report.sentences} labelled sentences")
+    width = max(len(f) for f in report.counts)
+    for frame_id, count in report.counts.items():
+        typer.echo(f"  {frame_id:<{width}}  {count:>4}")
+    for warning in report.warnings:
+        err(f"warning: {warning}")
+    if not report.ok:
+        err(f"{len(report.problems)} problem(s) found in {labels}")
+        raise typer.Exit(1)
+
+
+LabelsOpt = Annotated[Path | None, typer.Option(
+    "--labels", help="Labelled data: CSV, TSV or JSONL file, or a directory of CSVs "
+    "[default: labels/ with labels/codebook.toml].")]
+CodebookOpt = Annotated[Path | None, typer.Option(
+    help="Codebook TOML (cue terms, constructed examples). Without it frames come from the data.")]
+TextColumn = Annotated[str, typer.Option(help="Column holding the text.")]
+FramesColumn = Annotated[str, typer.Option(help="Column holding the frame ids.")]
+Separator = Annotated[str, typer.Option(help="Separator between frame ids in a cell.")]
+GroupColumn = Annotated[str, typer.Option(help="Column naming each row's article (for grouped CV).")]
+PlainOpt = Annotated[bool, typer.Option("--plain", help="Plain TF-IDF + LR: no cue block, no "
+                                        "constructed examples (for comparison).")]
+
+
+class _Progress:
+    """A progress line on stderr, shown only on a terminal and after a few seconds."""
+
+    def __init__(self, what: str) -> None:
+        self.what, self.start, self.shown = what, time.monotonic(), False
+
+    def __call__(self, done: int, total: int) -> None:
+        if not sys.stderr.isatty() or time.monotonic() - self.start < 3:
+            return
+        self.shown = True
+        sys.stderr.write(f"\r{self.what}: {done}/{total} fits")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.shown:
+            sys.stderr.write("\n")
+
+
+def _scores_table(result: dict[str, Any]) -> str:
+    lines = [f"{'frame':<24}{'precision':>10}{'recall':>8}{'F1':>7}{'support':>9}"]
+    for frame_id, s in result["frames"].items():
+        flag = "  (fewer than 5 examples)" if s["few_examples"] else ""
+        lines.append(f"{frame_id:<24}{s['precision']:>10.2f}{s['recall']:>8.2f}{s['f1']:>7.2f}"
+                     f"{s['support']:>9}{flag}")
+    for kind in ("micro", "macro"):
+        s = result[kind]
+        lines.append(f"{kind + ' average':<24}{s['precision']:>10.2f}{s['recall']:>8.2f}"
+                     f"{s['f1']:>7.2f}{s['support']:>9}")
+    return "\n".join(lines)
+
+
+@app.command("train")
+@user_errors
+def train_cli(
+    labels: LabelsOpt = None,
+    codebook: CodebookOpt = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Model directory to write.")] = Path(
+        "models/default"),
+    text_column: TextColumn = "text",
+    frames_column: FramesColumn = "frames",
+    separator: Separator = ";",
+    group_column: GroupColumn = "article",
+    unit: Annotated[str, typer.Option(help="What one labelled text is: sentence or article.")] = "sentence",
+    plain: PlainOpt = False,
+) -> None:
+    """Train a model on labelled texts; choose settings by grouped cross-validation."""
+    from framing.labels import load_training_data
+    from framing.model import save_model
+    from framing.train import train
+
+    if unit not in ("sentence", "article"):
+        raise typer.BadParameter(f"--unit must be 'sentence' or 'article', not {unit!r}")
+    data, book = load_training_data(labels, codebook, text_column=text_column,
+                                    frames_column=frames_column, separator=separator,
+                                    group_column=group_column)
+    progress = _Progress("training")
+    result = train(data, book, use_codebook=not plain and codebook_used(labels, codebook),
+                   unit=unit, progress=progress)
+    progress.close()
+    save_model(result.model, out)
+    meta = result.model.meta
+    typer.echo(f"trained on {len(data)} labelled texts from {meta['examples']['articles']} "
+               f"group(s), plus {meta['examples']['constructed_texts']} constructed examples")
+    typer.echo("examples per frame (labelled + constructed):")
+    for frame_id, n in result.counts.items():
+        typer.echo(f"  {frame_id:<24}{n['labelled']:>4} + {n['constructed']}")
+    typer.echo("chosen settings: " + ", ".join(f"{k}={v}" for k, v in result.params.items()))
+    typer.echo(f"cross-validated scores ({result.cv['method']}):")
+    typer.echo(_scores_table(result.cv))
+    if not data.grouped:
+        err("warning: no group column: texts were cross-validated one by one, which flatters "
+            "the scores when texts of one article are alike; pass --group-column")
+    for warning in result.warnings:
+        err(f"warning: {warning}")
+    typer.echo(f"model written to {out}")
+
+
+def codebook_used(labels: Path | None, codebook: Path | None) -> bool:
+    """Whether training will use a codebook's knowledge (default data, or --codebook given)."""
+    return labels is None or codebook is not None
+
+
+@app.command("evaluate")
+@user_errors
+def evaluate_cli(
+    labels: LabelsOpt = None,
+    codebook: CodebookOpt = None,
+    test: Annotated[Path | None, typer.Option(help="Evaluate a trained model on this labelled "
+                                                 "file instead of cross-validating.")] = None,
+    model: Annotated[Path | None, typer.Option(help="Model directory for --test "
+                                                  "[default: the shipped model].")] = None,
+    text_column: TextColumn = "text",
+    frames_column: FramesColumn = "frames",
+    separator: Separator = ";",
+    group_column: GroupColumn = "article",
+    plain: PlainOpt = False,
+    fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+) -> None:
+    """Per-frame precision, recall and F1 by grouped cross-validation (or on --test)."""
+    from framing.evaluate import cross_validate, evaluate_model
+    from framing.labels import load_training_data, read_labelled
+    from framing.model import load_model
+
+    if fmt not in ("table", "json"):
+        raise typer.BadParameter(f"--format must be table or json, not {fmt!r}")
+    if test is not None:
+        trained = load_model(model)
+        data = read_labelled(test, text_column=text_column, frames_column=frames_column,
+                             separator=separator, group_column=group_column)
+        result = evaluate_model(trained, data)
+    else:
+        data, book = load_training_data(labels, codebook, text_column=text_column,
+                                        frames_column=frames_column, separator=separator,
+                                        group_column=group_column)
+        progress = _Progress("cross-validating")
+        result = cross_validate(data, book, use_codebook=not plain and codebook_used(labels, codebook),
+                                progress=progress)
+        progress.close()
+    if fmt == "json":
+        typer.echo(json.dumps(result, indent=2))
+    else:
+        typer.echo(result["method"])
+        typer.echo(_scores_table(result))
+
+
+@app.command("info")
+@user_errors
+def info_cli(
+    model: Annotated[Path | None, typer.Argument(help="Model directory [default: shipped model].")] = None,
+) -> None:
+    """Print a model's metadata as a model card."""
+    from framing.model import read_meta
+
+    typer.echo(model_card(read_meta(model), model))
+
+
+def model_card(meta: dict[str, Any], path: Path | None) -> str:
+    """The metadata of a model, readable."""
+    examples = meta.get("examples", {})
+    lines = [f"model: {path or 'shipped default'}",
+             f"created: {meta.get('created')}   format version: {meta.get('format_version')}",
+             "versions: " + ", ".join(f"{k} {v}" for k, v in meta.get("versions", {}).items()),
+             f"segmenter: {meta.get('segmenter', {}).get('name')} "
+             f"{meta.get('segmenter', {}).get('version')}   unit: {meta.get('unit')}",
+             f"labels: {', '.join(meta.get('labels', {}).get('paths', []))}"]
+    for p, digest in meta.get("labels", {}).get("sha256", {}).items():
+        lines.append(f"  {p} sha256 {digest[:16]}...")
+    book = meta.get("codebook")
+    lines.append(f"codebook: {book['path']} sha256 {book['sha256'][:16]}..." if book
+                 else "codebook: none (frames from the data)")
+    lines.append(f"artifact: {meta['artifact']['file']} sha256 {meta['artifact']['sha256'][:16]}...")
+    lines.append(f"trained on {examples.get('labelled_texts')} labelled texts in "
+                 f"{examples.get('articles')} group(s) + {examples.get('constructed_texts')} "
+                 "constructed examples")
+    lines.append("settings: " + ", ".join(f"{k}={v}" for k, v in meta.get("hyperparameters", {}).items()))
+    lines.append("")
+    names = meta.get("frame_names", {})
+    per = examples.get("per_frame", {})
+    cv = meta.get("cv", {}).get("frames", {})
+    lines.append(f"{'frame':<24}{'name':<30}{'labelled':>9}{'constr.':>8}{'thresh.':>8}{'CV F1':>7}")
+    for frame_id in meta.get("frame_ids", []):
+        n = per.get(frame_id, {})
+        f1 = cv.get(frame_id, {}).get("f1")
+        lines.append(f"{frame_id:<24}{names.get(frame_id, frame_id)[:29]:<30}"
+                     f"{n.get('labelled', 0):>9}{n.get('constructed', 0):>8}"
+                     f"{meta['thresholds'][frame_id]:>8.2f}{'' if f1 is None else f'{f1:.2f}':>7}")
+    if "cv" in meta:
+        lines.append("")
+        lines.append(f"cross-validation: {meta['cv']['method']}")
+        for kind in ("micro", "macro"):
+            s = meta["cv"][kind]
+            lines.append(f"  {kind} precision {s['precision']:.2f} recall {s['recall']:.2f} F1 {s['f1']:.2f}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="framing")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,106 @@
+"""Features: word and character TF-IDF n-grams, plus a block of codebook cue terms.
+
+The cue block is how the codebook's knowledge reaches the model. Each frame's cue terms
+(``cues`` in ``codebook.toml``) become TF-IDF columns of their own, and every frame also gets
+one column summing the TF-IDF weights of its cues. A cue never seen in the training
+sentences still moves that frame's sum column, whose weight the classifier learns from the
+cues that were seen: this is what lets ~100 labelled sentences reach wording they never
+contained. The block is weighted against the n-gram blocks by ``cue_weight``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import FeatureUnion
+
+TOKEN_PATTERN = r"(?u)\b\w+\b"
+_TOKEN = re.compile(TOKEN_PATTERN)
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_PUNCT = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
+                        "\u2013": "-", "\u2014": "-", "\u00a0": " "})
+
+
+def normalise(text: str) -> str:
+    """Lowercase, straighten quotes and dashes, and write every number as ``0``.
+
+    Numbers are folded because a casualty count is about *a* number, not 26 or 160.
+    """
+    return _NUMBER.sub("0", text.translate(_PUNCT).lower())
+
+
+def cue_term(phrase: str) -> str:
+    """A cue phrase as the word analyser sees it (``"Anti-terrorist"`` -> ``"anti terrorist"``)."""
+    return " ".join(_TOKEN.findall(normalise(phrase)))
+
+
+class CueFeatures(TransformerMixin, BaseEstimator):
+    """TF-IDF over the codebook's cue terms, plus one summed column per frame.
+
+    Parameters
+    ----------
+    cues:
+        Frame id -> cue phrases. Frames without cues get an all-zero sum column.
+    """
+
+    def __init__(self, cues: dict[str, list[str]] | None = None) -> None:
+        self.cues = cues
+
+    def fit(self, X: Iterable[str], y: object = None) -> CueFeatures:
+        cues = self.cues or {}
+        self.frames_ = list(cues)
+        terms: dict[str, set[int]] = {}
+        for column, frame_id in enumerate(self.frames_):
+            for phrase in cues[frame_id]:
+                term = cue_term(phrase)
+                if term:
+                    terms.setdefault(term, set()).add(column)
+        self.terms_ = sorted(terms)
+        longest = max((len(t.split()) for t in self.terms_), default=1)
+        self.vectorizer_ = TfidfVectorizer(
+            vocabulary=self.terms_ or ["\u0000"], preprocessor=normalise,
+            token_pattern=TOKEN_PATTERN, ngram_range=(1, longest), sublinear_tf=True,
+            dtype=np.float64,
+        ).fit(X)
+        rows = [i for i, t in enumerate(self.terms_) for _ in terms[t]]
+        cols = [c for t in self.terms_ for c in sorted(terms[t])]
+        self.membership_ = sp.csr_matrix(
+            (np.ones(len(rows)), (rows, cols)),
+            shape=(max(len(self.terms_), 1), len(self.frames_)),
+        )
+        return self
+
+    def transform(self, X: Iterable[str]) -> sp.csr_matrix:
+        weights = self.vectorizer_.transform(X)
+        return sp.hstack([weights, weights @ self.membership_], format="csr")
+
+    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
+        names = [f"cue '{t}'" for t in (self.terms_ or ["\u0000"])]
+        names += [f"{f} cues" for f in self.frames_]
+        return np.asarray(names, dtype=object)
+
+
+def build_features(
+    cues: dict[str, list[str]],
+    *,
+    word_ngrams: tuple[int, int] = (1, 2),
+    char_ngrams: tuple[int, int] = (2, 5),
+    min_df: int = 1,
+    cue_weight: float = 1.0,
+) -> FeatureUnion:
+    """The feature union: word n-grams, char_wb n-grams, and the cue block."""
+    words = TfidfVectorizer(preprocessor=normalise, token_pattern=TOKEN_PATTERN,
+                            ngram_range=word_ngrams, min_df=min_df, sublinear_tf=True)
+    chars = TfidfVectorizer(preprocessor=normalise, analyzer="char_wb", ngram_range=char_ngrams,
+                            min_df=min_df, sublinear_tf=True)
+    blocks: list[tuple[str, object]] = [("words", words), ("chars", chars)]
+    weights = {"words": 1.0, "chars": 1.0}
+    if cue_weight > 0 and any(cues.values()):
+        blocks.append(("cues", CueFeatures(cues)))
+        weights["cues"] = cue_weight
+    return FeatureUnion(blocks, transformer_weights=weights)

@@ -1,0 +1,373 @@
+"""Labelled sentences: the hand-label files in ``labels/`` and a user's own training data.
+
+Two readers and one checker:
+
+* :func:`read_labelled` reads any labelled file (CSV, TSV or JSONL) with a text column, a
+  frames column and optionally a group column (the article a row belongs to, so
+  cross-validation can hold whole articles out). It also reads a directory of CSV files.
+* :func:`check_labels` validates the seed hand labels against the codebook and the seed
+  texts and reports every problem as ``file:line: message``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from framing.codebook import Codebook, file_sha256
+from framing.errors import LabelError
+from framing.read import decode_text
+from framing.segment import split_sentences
+
+SEED_COLUMNS = ("article", "index", "start", "end", "text", "frames", "note")
+MIN_EXAMPLES = 5  # below this a frame is flagged: too few examples to learn or to score
+TABULAR_SUFFIXES = {".csv": ",", ".tsv": "\t"}
+JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
+
+csv.field_size_limit(sys.maxsize)  # whole articles can be one field
+
+
+@dataclass
+class LabelledSet:
+    """Texts with their frames; ``groups`` name the article each text belongs to."""
+
+    texts: list[str]
+    frames: list[tuple[str, ...]]
+    groups: list[str]
+    frame_ids: list[str]
+    sources: list[str] = field(default_factory=list)
+    sha256: dict[str, str] = field(default_factory=dict)
+    grouped: bool = True
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def counts(self) -> dict[str, int]:
+        """Number of texts carrying each frame, in frame order."""
+        counter = Counter(f for fs in self.frames for f in fs)
+        return {f: counter.get(f, 0) for f in self.frame_ids}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in a labels file, at a line (1-based; 0 for the file as a whole)."""
+
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}" if self.line else f"{self.path}: {self.message}"
+
+
+@dataclass
+class LabelReport:
+    """What :func:`check_labels` found: problems (must be none), counts, warnings."""
+
+    problems: list[Problem]
+    counts: dict[str, int]
+    sentences: int
+    warnings: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _lines(text: str) -> io.StringIO:
+    """Iterate ``text`` by line as csv and JSON Lines define lines (LF, CRLF, CR), endings kept.
+
+    Not ``str.splitlines``: it also breaks at U+2028, U+0085, form feed and others, which can
+    occur inside a text field (csv.writer leaves them unquoted), splitting one row into several.
+    """
+    return io.StringIO(text, newline="")
+
+
+def split_frames(value: str, separator: str = ";") -> tuple[str, ...]:
+    """Parse a frames cell (``"a;b"``, empty for none) into a tuple of ids."""
+    return tuple(part.strip() for part in value.split(separator) if part.strip())
+
+
+def _read_text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise LabelError(f"{path}: no such labels file; check the path") from None
+    except OSError as exc:
+        raise LabelError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        return decode_text(data, str(path))
+    except Exception as exc:  # InputError: same words, but a labels problem
+        raise LabelError(str(exc)) from None
+
+
+def _tabular_rows(path: Path, text: str, delimiter: str) -> Iterator[tuple[int, dict[str, str]]]:
+    reader = csv.DictReader(_lines(text), delimiter=delimiter)
+    try:
+        for row in reader:
+            if None in row:
+                raise LabelError(f"{path}:{reader.line_num}: more fields than the header has "
+                                 "columns; quote fields that contain the delimiter")
+            yield reader.line_num, {k: (v or "") for k, v in row.items()}
+    except csv.Error as exc:
+        raise LabelError(f"{path}:{reader.line_num}: bad CSV ({exc})") from None
+
+
+def _jsonl_rows(path: Path, text: str, frames_column: str,
+                separator: str) -> Iterator[tuple[int, dict[str, str]]]:
+    for number, line in enumerate(_lines(text), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise LabelError(f"{path}:{number}: not valid JSON ({exc.msg}); "
+                             "each line must be one JSON object") from None
+        if not isinstance(record, dict):
+            raise LabelError(f"{path}:{number}: a JSON object is expected on each line")
+        frames = record.get(frames_column)
+        if isinstance(frames, list):  # JSONL may give frames as a list
+            record[frames_column] = separator.join(str(f) for f in frames)
+        yield number, {k: "" if v is None else str(v) for k, v in record.items()}
+
+
+def _header(path: Path, text: str, delimiter: str | None) -> list[str]:
+    if delimiter is None:  # the first record's keys; a bad first line is reported as such
+        first = next(_jsonl_rows(path, text, frames_column="", separator=""), None)
+        return list(first[1]) if first is not None else []
+    return next(csv.reader(_lines(text), delimiter=delimiter), [])
+
+
+def read_labelled(
+    path: str | Path,
+    *,
+    text_column: str = "text",
+    frames_column: str = "frames",
+    separator: str = ";",
+    group_column: str | None = "article",
+    codebook: Codebook | None = None,
+) -> LabelledSet:
+    """Read labelled texts from a CSV, TSV or JSONL file, or every CSV file of a directory.
+
+    Parameters
+    ----------
+    group_column:
+        The column naming each row's article. When the file has no such column every row is
+        its own group (``grouped`` is False) and cross-validation cannot hold articles out.
+    codebook:
+        When given, frame ids are checked against it and its frame order is kept; otherwise
+        the frames are the ids found in the data, sorted.
+
+    Raises LabelError with ``file:line`` for a missing column, unknown frame, empty text,
+    bad JSON or CSV, an empty file, or a file that is not UTF-8.
+    """
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(path.glob("*.csv"))
+        if not files:
+            raise LabelError(f"{path}: no .csv label files in this directory")
+        parts = [read_labelled(f, text_column=text_column, frames_column=frames_column,
+                               separator=separator, group_column=group_column,
+                               codebook=codebook) for f in files]
+        ids = codebook.ids if codebook else sorted({i for p in parts for i in p.frame_ids})
+        return LabelledSet(
+            texts=[t for p in parts for t in p.texts],
+            frames=[f for p in parts for f in p.frames],
+            groups=[g for p in parts for g in p.groups],
+            frame_ids=ids, sources=[s for p in parts for s in p.sources],
+            sha256={k: v for p in parts for k, v in p.sha256.items()},
+            grouped=all(p.grouped for p in parts),
+        )
+
+    suffix = path.suffix.lower()
+    if suffix not in TABULAR_SUFFIXES and suffix not in JSONL_SUFFIXES:
+        raise LabelError(f"{path}: unknown labels format '{suffix}'; use .csv, .tsv or .jsonl")
+    text = _read_text(path)
+    if not text.strip():
+        raise LabelError(f"{path}: the file is empty; it needs a header and labelled rows")
+    delimiter = TABULAR_SUFFIXES.get(suffix)
+    columns = _header(path, text, delimiter)
+    for column, option in ((text_column, "--text-column"), (frames_column, "--frames-column")):
+        if column not in columns:
+            raise LabelError(f"{path}: no column '{column}' (columns: {', '.join(columns) or 'none'}); "
+                             f"name the right one with {option}")
+    grouped = group_column is not None and group_column in columns
+    rows = (_tabular_rows(path, text, delimiter) if delimiter is not None
+            else _jsonl_rows(path, text, frames_column, separator))
+
+    texts: list[str] = []
+    frames: list[tuple[str, ...]] = []
+    groups: list[str] = []
+    for line, row in rows:
+        body = row.get(text_column, "")
+        if not body.strip():
+            raise LabelError(f"{path}:{line}: empty text; remove the row or fill in '{text_column}'")
+        row_frames = split_frames(row.get(frames_column, ""), separator)
+        if codebook is not None:
+            for frame_id in row_frames:
+                if frame_id not in codebook:
+                    raise LabelError(f"{path}:{line}: {codebook.unknown_frame_message(frame_id)}")
+        texts.append(body)
+        frames.append(row_frames)
+        groups.append(f"{path.name}:{row[group_column]}" if grouped and group_column
+                      else f"{path.name}:{line}")
+    if not texts:
+        raise LabelError(f"{path}: no labelled rows under the header")
+    ids = codebook.ids if codebook else sorted({f for fs in frames for f in fs})
+    return LabelledSet(texts=texts, frames=frames, groups=groups, frame_ids=ids,
+                       sources=[str(path)], sha256={str(path): file_sha256(path)},
+                       grouped=grouped)
+
+
+def check_labels(path: str | Path, codebook: Codebook, seeds_dir: str | Path) -> LabelReport:
+    """Validate hand-label CSV files (a file, or every ``*.csv`` in a directory).
+
+    Checks the columns, each row's article, offsets, text and frame ids against the
+    codebook and the seed texts in ``seeds_dir``, duplicates, and that every sentence the
+    segmenter finds in a labelled article has a label. Never raises for a bad row: every
+    problem is collected.
+    """
+    path = Path(path)
+    files = sorted(path.glob("*.csv")) if path.is_dir() else [path]
+    problems: list[Problem] = []
+    counts: Counter[str] = Counter()
+    sentences = 0
+    if not files:
+        problems.append(Problem(str(path), 0, "no .csv label files here"))
+    for file in files:
+        found, n = _check_file(file, codebook, Path(seeds_dir), counts)
+        problems.extend(found)
+        sentences += n
+    ordered = {f: counts.get(f, 0) for f in codebook.ids}
+    warnings = [f"frame '{f}' has only {n} example(s) (fewer than {MIN_EXAMPLES}); "
+                "label more sentences that invoke it" for f, n in ordered.items() if n < MIN_EXAMPLES]
+    return LabelReport(problems=problems, counts=ordered, sentences=sentences, warnings=warnings)
+
+
+def _check_file(file: Path, codebook: Codebook, seeds_dir: Path,
+                counts: Counter[str]) -> tuple[list[Problem], int]:
+    name = str(file)
+    try:
+        text = _read_text(file)
+    except LabelError as exc:
+        return [Problem(name, 0, str(exc).removeprefix(f"{name}: "))], 0
+    header = next(csv.reader(_lines(text)), [])
+    missing = [c for c in SEED_COLUMNS if c not in header]
+    extra = [c for c in header if c not in SEED_COLUMNS]
+    if missing or extra:
+        parts = ([f"missing column(s) {', '.join(missing)}"] if missing else []) + \
+                ([f"unexpected column(s) {', '.join(extra)}"] if extra else [])
+        return [Problem(name, 1, "; ".join(parts) + f"; the header must be {','.join(SEED_COLUMNS)}")], 0
+
+    problems: list[Problem] = []
+    articles: dict[str, str | None] = {}
+    seen: dict[tuple[str, int], int] = {}
+    labelled: dict[str, set[tuple[int, int]]] = {}
+    rows = 0
+    try:
+        for line, row in _tabular_rows(file, text, ","):
+            rows += 1
+            found = _check_row(row, codebook, seeds_dir, articles)
+            problems.extend(Problem(name, line, message) for message in found)
+            article = row["article"]
+            try:
+                span = (int(row["start"]), int(row["end"]))
+            except ValueError:
+                continue
+            key = (article, span[0])
+            if key in seen:
+                problems.append(Problem(name, line, f"duplicate sentence: article '{article}' "
+                                        f"offset {span[0]} is already labelled on line {seen[key]}"))
+            seen[key] = line
+            labelled.setdefault(article, set()).add(span)
+            if not found:
+                counts.update(set(split_frames(row["frames"])))
+    except LabelError as exc:  # "file:line: message" from _tabular_rows; reading stopped there
+        where = re.match(rf"{re.escape(name)}:(\d+): (.*)", str(exc), re.DOTALL)
+        problems.append(Problem(name, int(where[1]), where[2]) if where
+                        else Problem(name, 0, str(exc).removeprefix(f"{name}: ")))
+        # the rows after the bad one were not read: their sentences are not unlabelled
+        return problems, rows
+    for article, spans in labelled.items():
+        body = articles.get(article)
+        if body is None:
+            continue
+        for sentence in split_sentences(body):
+            if (sentence.start, sentence.end) not in spans:
+                problems.append(Problem(name, 0, f"article '{article}' sentence {sentence.index} "
+                                        f"({sentence.start}-{sentence.end}: "
+                                        f"'{sentence.text[:40]}...') has no label row"))
+    return problems, rows
+
+
+def _check_row(row: dict[str, str], codebook: Codebook, seeds_dir: Path,
+               articles: dict[str, str | None]) -> list[str]:
+    found: list[str] = []
+    text = row["text"]
+    if not text.strip():
+        found.append("empty text; copy the sentence from the article")
+    for frame_id in split_frames(row["frames"]):
+        if frame_id not in codebook:
+            found.append(codebook.unknown_frame_message(frame_id))
+    article = row["article"]
+    if article not in articles:
+        seed = seeds_dir / f"{article}.txt"
+        try:
+            articles[article] = decode_text(seed.read_bytes(), str(seed))
+        except OSError:
+            articles[article] = None
+        except Exception as exc:  # not text: the article itself is broken
+            articles[article] = None
+            found.append(str(exc))
+    body = articles[article]
+    if body is None:
+        found.append(f"article '{article}' not found as {seeds_dir / (article + '.txt')}")
+        return found
+    try:
+        start, end = int(row["start"]), int(row["end"])
+        int(row["index"])
+    except ValueError:
+        found.append(f"index, start and end must be whole numbers (got {row['index']!r}, "
+                     f"{row['start']!r}, {row['end']!r})")
+        return found
+    if text.strip() and body[start:end] != text:
+        actual = body[start:end]
+        found.append(f"text not found at offsets {start}-{end} of '{article}' "
+                     f"(there: {actual[:40]!r}); fix the offsets or the text")
+    return found
+
+
+DEFAULT_LABELS = Path("labels")
+DEFAULT_CODEBOOK = Path("labels/codebook.toml")
+
+
+def load_training_data(
+    labels: str | Path | None = None,
+    codebook: str | Path | None = None,
+    *,
+    text_column: str = "text",
+    frames_column: str = "frames",
+    separator: str = ";",
+    group_column: str | None = "article",
+) -> tuple[LabelledSet, Codebook]:
+    """Labelled data and its codebook, as ``framing train`` and ``evaluate`` take them.
+
+    With no ``labels`` the hand labels in ``labels/`` and ``labels/codebook.toml`` are used.
+    With ``labels`` but no ``codebook``, the frames are the ids found in the data and the
+    model has no cue block or constructed examples.
+    """
+    from framing.codebook import load_codebook
+
+    if labels is None:
+        labels, codebook = DEFAULT_LABELS, codebook or DEFAULT_CODEBOOK
+    book = load_codebook(codebook) if codebook is not None else None
+    data = read_labelled(labels, text_column=text_column, frames_column=frames_column,
+                         separator=separator, group_column=group_column, codebook=book)
+    return data, book or Codebook.from_ids(data.frame_ids)
