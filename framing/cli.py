@@ -259,6 +259,100 @@ def model_card(meta: dict[str, Any], path: Path | None) -> str:
     return "\n".join(lines)
 
 
+ModelOpt = Annotated[Path | None, typer.Option("--model", help="Model directory "
+                                                 "[default: the shipped model].")]
+
+
+@app.command("score")
+@user_errors
+def score_cli(
+    inputs: Annotated[list[str], typer.Argument(help="Article files (.txt, .html), directories "
+                                                "(scored recursively), or - for stdin.")],
+    model: ModelOpt = None,
+    fmt: Annotated[str | None, typer.Option("--format", help="table, json, jsonl or csv "
+                                               "[default: table on a terminal, else jsonl].")] = None,
+    threshold: Annotated[float | None, typer.Option(
+        min=0.0, max=1.0, help="One threshold for every frame instead of the model's own.")] = None,
+    top: Annotated[int, typer.Option(min=1, help="Evidence sentences per frame.")] = 3,
+    sentences: Annotated[bool, typer.Option("--sentences", help="Include every sentence's scores "
+                                            "(CSV: one row per sentence).")] = False,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here "
+                                                   "(atomically) instead of stdout.")] = None,
+) -> None:
+    """Score articles: the frames each carries, how strongly, where, and why."""
+    from framing import report
+    from framing.model import load_model
+    from framing.read import expand_inputs, read_input
+    from framing.score import predict
+
+    fmt = fmt or ("table" if sys.stdout.isatty() and output is None else "jsonl")
+    if fmt not in report.FORMATS:
+        raise typer.BadParameter(f"--format must be one of {', '.join(report.FORMATS)}, not {fmt!r}")
+    trained = load_model(model)
+    records, errors = [], []
+    for name, path, problem in expand_inputs(inputs):
+        try:
+            if problem is not None:
+                raise problem
+            result = predict(read_input(path), model=trained, threshold=threshold, top=top,
+                             sentences=sentences)
+        except FramingError as exc:
+            err(f"error: {exc}")
+            errors.append({"input": name, "error": str(exc)})
+            continue
+        records.append(report.article_record(name, result, sentences=sentences))
+    if fmt == "json":
+        text = report.render_json(records, errors, trained, threshold)
+    elif fmt == "jsonl":
+        text = report.render_jsonl(records)
+    elif fmt == "csv":
+        text = report.render_csv(records, trained, sentences=sentences)
+    else:
+        text = report.render_table(records, trained)
+    _emit(text, output)
+    if errors:
+        err(f"{len(errors)} of {len(records) + len(errors)} input(s) failed: "
+            + ", ".join(e["input"] for e in errors))
+        raise typer.Exit(1)
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        from framing.atomic import write_text_atomic
+
+        write_text_atomic(output, text)
+
+
+@app.command("explain")
+@user_errors
+def explain_cli(
+    sentence: Annotated[str, typer.Argument(help="The sentence to explain.")],
+    model: ModelOpt = None,
+    top: Annotated[int, typer.Option(min=1, help="Terms shown each way per frame.")] = 5,
+    fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+) -> None:
+    """Each frame's probability for a sentence and the terms that pushed it up or down."""
+    from framing.explain import explain
+    from framing.model import load_model
+
+    if fmt not in ("table", "json"):
+        raise typer.BadParameter(f"--format must be table or json, not {fmt!r}")
+    result = explain(sentence, model=load_model(model), top=top)
+    if fmt == "json":
+        typer.echo(json.dumps([e.to_dict() for e in result], indent=2, ensure_ascii=False))
+        return
+    for e in sorted(result, key=lambda e: -e.probability):
+        mark = "PRESENT" if e.present else "absent"
+        typer.echo(f"{e.frame:<24} {e.probability:5.2f}  (threshold {e.threshold:.2f}, {mark})")
+        if e.up:
+            typer.echo("    up:   " + ", ".join(f"{t.term} +{t.weight:.2f}" for t in e.up))
+        if e.down:
+            typer.echo("    down: " + ", ".join(f"{t.term} {t.weight:.2f}" for t in e.down))
+
+
 def main() -> None:
     """Console-script entry point."""
     app(prog_name="framing")

@@ -81,7 +81,7 @@ class CueFeatures(TransformerMixin, BaseEstimator):
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         names = [f"cue '{t}'" for t in (self.terms_ or ["\u0000"])]
-        names += [f"{f} cues" for f in self.frames_]
+        names += [f"all {f} cue terms" for f in self.frames_]
         return np.asarray(names, dtype=object)
 
 

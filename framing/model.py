@@ -15,25 +15,24 @@ mix-ups, not against someone who rewrites both files. Only load models you trust
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
-import os
 import platform
-import tempfile
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import Pipeline
 
+from framing.atomic import atomic_path
 from framing.codebook import file_sha256
 from framing.errors import ModelError
 from framing.features import build_features
@@ -96,23 +95,39 @@ class Model:
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Probability of each frame (columns in ``frame_ids`` order) for each text."""
+        return self.proba_from_features(self.features(texts))
+
+    def features(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """The feature rows of ``texts`` (the pipeline without its classifier)."""
         if len(texts) == 0:
+            return sp.csr_matrix((0, len(self.feature_names)))
+        return sp.csr_matrix(self.pipeline[:-1].transform(list(texts)))
+
+    def proba_from_features(self, X: sp.csr_matrix) -> np.ndarray:
+        """Frame probabilities from feature rows (see :meth:`features`)."""
+        if X.shape[0] == 0:
             return np.zeros((0, len(self.frame_ids)))
-        return np.asarray(self.pipeline.predict_proba(list(texts)), dtype=np.float64)
+        return np.asarray(self.pipeline[-1].predict_proba(X), dtype=np.float64)
 
+    @cached_property
+    def feature_names(self) -> np.ndarray:
+        """Names of the feature columns, block-prefixed (``words__``, ``chars__``, ``cues__``)."""
+        return np.asarray(self.pipeline[:-1].get_feature_names_out(), dtype=object)
 
-@contextlib.contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``target``; move it into place only on success."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        os.replace(tmp, target)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+    @cached_property
+    def coefficients(self) -> list[np.ndarray | None]:
+        """Per frame, the classifier's coefficient vector (None for a constant predictor)."""
+        out: list[np.ndarray | None] = []
+        for estimator in self.pipeline[-1].estimators_:
+            coef = getattr(estimator, "coef_", None)
+            out.append(None if coef is None else np.asarray(coef).ravel())
+        return out
+
+    @cached_property
+    def intercepts(self) -> list[float]:
+        """Per frame, the classifier's intercept (0 for a constant predictor)."""
+        return [float(np.ravel(getattr(e, "intercept_", [0.0]))[0])
+                for e in self.pipeline[-1].estimators_]
 
 
 def environment() -> dict[str, str]:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from framing.errors import InputError
 
@@ -51,3 +55,49 @@ def read_article(path: str | Path) -> str:
     if path.suffix.lower() in HTML_SUFFIXES:
         return extract_html(text, str(path))
     return text
+
+
+ARTICLE_SUFFIXES = frozenset({".txt"}) | HTML_SUFFIXES
+STDIN = "-"
+
+
+def expand_inputs(inputs: list[str]) -> Iterator[tuple[str, Path | None, InputError | None]]:
+    """Turn command-line inputs into articles to read, in order.
+
+    Yields ``(name, path, error)``: ``path`` is None for standard input (``-``); ``error`` is
+    set for an input that cannot be used (missing, unreadable directory), so the caller can
+    report it and go on. Directories give their .txt (and .html/.htm) files, recursively,
+    sorted.
+    """
+    for item in inputs:
+        if item == STDIN:
+            yield "<stdin>", None, None
+            continue
+        path = Path(item)
+        if not path.exists():
+            yield item, path, InputError(f"{item}: no such file or directory; check the path")
+        elif path.is_dir():
+            problems: list[OSError] = []
+            found = []
+            for root, dirs, files in os.walk(path, onerror=problems.append):
+                dirs.sort()
+                found.extend(Path(root) / f for f in sorted(files)
+                             if Path(f).suffix.lower() in ARTICLE_SUFFIXES)
+            for problem in problems:
+                where = problem.filename or item
+                yield str(where), Path(where), InputError(
+                    f"{where}: cannot read directory ({problem.strerror}); check its permissions")
+            if not found and not problems:
+                yield item, path, InputError(f"{item}: no .txt or .html files in this directory")
+            for file in found:
+                yield str(file), file, None
+        else:
+            yield item, path, None
+
+
+def read_input(path: Path | None, stdin: BinaryIO | None = None) -> str:
+    """Read an article from ``path``, or from ``stdin`` (bytes) when ``path`` is None."""
+    if path is None:
+        data = (stdin or sys.stdin.buffer).read()
+        return decode_text(data, "<stdin>")
+    return read_article(path)

@@ -1,0 +1,103 @@
+"""Why the model says so: each feature's contribution (coefficient x feature value).
+
+A frame's log-odds is its classifier's intercept plus the sum of contributions of the
+features present in the text, so the largest contributions are the terms that pushed the
+frame up, and the most negative ones the terms that pushed it down.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from framing.model import Model
+
+_NUMBER_TOKEN = re.compile(r"\b0\b")  # numbers are folded to "0" by features.normalise
+
+
+@dataclass(frozen=True)
+class Term:
+    """One feature's push on one frame: a readable name and its contribution to the log-odds."""
+
+    term: str
+    weight: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"term": self.term, "weight": round(self.weight, 4)}
+
+
+@dataclass
+class FrameExplanation:
+    """A frame's probability for a text and the terms behind it."""
+
+    frame: str
+    name: str
+    probability: float
+    threshold: float
+    intercept: float
+    up: list[Term] = field(default_factory=list)
+    down: list[Term] = field(default_factory=list)
+
+    @property
+    def present(self) -> bool:
+        return self.probability >= self.threshold
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"frame": self.frame, "name": self.name, "probability": round(self.probability, 4),
+                "threshold": round(self.threshold, 4), "present": self.present,
+                "intercept": round(self.intercept, 4),
+                "up": [t.to_dict() for t in self.up], "down": [t.to_dict() for t in self.down]}
+
+
+def readable(feature: str) -> str:
+    """A feature name as a user reads it: ``words__fire without`` -> ``fire without``."""
+    block, _, name = feature.partition("__")
+    if block == "words":
+        return _NUMBER_TOKEN.sub("<number>", name)
+    if block == "chars":
+        return f"chars '{name}'"
+    return name  # cues: "cue 'terrorists'" or "terrorism_label cues"
+
+
+def contributions(model: Model, row: sp.csr_matrix, column: int) -> tuple[np.ndarray, np.ndarray]:
+    """Feature indices present in ``row`` and their contributions to frame ``column``."""
+    coef = model.coefficients[column]
+    if coef is None:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    row = row.tocsr()
+    return row.indices, row.data * coef[row.indices]
+
+
+def top_terms(model: Model, row: sp.csr_matrix, column: int, n: int = 5) -> tuple[list[Term], list[Term]]:
+    """The ``n`` terms pushing frame ``column`` up most, and the ``n`` pushing it down most.
+
+    Character n-grams that only restate a word already listed are kept: they are real
+    features, and hiding them would misstate what the model used.
+    """
+    indices, weights = contributions(model, row, column)
+    names = model.feature_names
+    order = np.argsort(-weights, kind="stable")
+    up = [Term(readable(names[indices[i]]), float(weights[i])) for i in order[:n] if weights[i] > 0]
+    down = [Term(readable(names[indices[i]]), float(weights[i]))
+            for i in order[::-1][:n] if weights[i] < 0]
+    return up, down
+
+
+def explain(text: str, *, model: Model | None = None, top: int = 8) -> list[FrameExplanation]:
+    """For each frame: probability, threshold, and the terms that pushed it up and down."""
+    from framing.model import load_model
+
+    model = model or load_model()
+    X = model.features([text])
+    P = model.proba_from_features(X)[0]
+    result = []
+    for k, frame_id in enumerate(model.frame_ids):
+        up, down = top_terms(model, X[0], k, top)
+        result.append(FrameExplanation(
+            frame=frame_id, name=model.frame_names[frame_id], probability=float(P[k]),
+            threshold=float(model.thresholds[k]), intercept=model.intercepts[k], up=up, down=down))
+    return result

@@ -1,0 +1,185 @@
+"""Scoring: every sentence gets a probability per frame; every article a frame profile.
+
+The article profile of a frame is the **maximum** of its sentence probabilities: an
+article carries a frame as strongly as its strongest sentence does, however long it is
+(an average would dilute a frame invoked once in a long article). A frame is present in
+the article when that maximum reaches the frame's threshold, i.e. when at least one
+sentence carries it. ``coverage`` adds how much of the article does: the share of
+sentences carrying the frame.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from framing.explain import Term, top_terms
+from framing.model import Model, load_model
+from framing.segment import Sentence, iter_sentences
+
+BATCH = 512  # sentences scored per call: bounds memory on very long articles
+TERMS_PER_FRAME = 5
+
+
+@dataclass
+class SentenceScore:
+    """One sentence's frame probabilities.
+
+    ``start``/``end`` are offsets into the article (None when scored alone); ``frames``
+    lists the frames at or above threshold, highest score first; ``terms`` gives, for each
+    listed frame, the terms that pushed it up most.
+    """
+
+    text: str
+    start: int | None
+    end: int | None
+    scores: dict[str, float]
+    frames: list[str]
+    terms: dict[str, list[Term]] = field(default_factory=dict)
+    index: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON types."""
+        return {"index": self.index, "start": self.start, "end": self.end, "text": self.text,
+                "scores": {f: round(s, 4) for f, s in self.scores.items()},
+                "frames": list(self.frames),
+                "terms": {f: [t.to_dict() for t in ts] for f, ts in self.terms.items()}}
+
+
+@dataclass
+class ArticleScore:
+    """An article's frame profile, its evidence and (optionally) every sentence's scores.
+
+    ``profile[f]`` is the highest probability of frame ``f`` over the article's sentences
+    (0 for an article without sentences); ``frames`` are those whose profile reaches the
+    threshold, highest first; ``evidence[f]`` the best sentences carrying ``f``;
+    ``coverage[f]`` the share of sentences carrying ``f``.
+    """
+
+    sentences: list[SentenceScore]
+    profile: dict[str, float]
+    frames: list[str]
+    evidence: dict[str, list[SentenceScore]]
+    coverage: dict[str, float]
+    n_sentences: int
+
+    def to_dict(self, *, sentences: bool = True) -> dict[str, Any]:
+        """Plain JSON types; ``sentences=False`` leaves the per-sentence list out."""
+        out: dict[str, Any] = {
+            "n_sentences": self.n_sentences,
+            "frames": list(self.frames),
+            "profile": {f: round(s, 4) for f, s in self.profile.items()},
+            "coverage": {f: round(s, 4) for f, s in self.coverage.items()},
+            "evidence": {f: [s.to_dict() for s in ss] for f, ss in self.evidence.items()},
+        }
+        if sentences:
+            out["sentences"] = [s.to_dict() for s in self.sentences]
+        return out
+
+
+def thresholds_for(model: Model, threshold: float | None) -> np.ndarray:
+    """The model's per-frame thresholds, or one threshold for every frame."""
+    if threshold is None:
+        return model.thresholds
+    if not 0.0 <= threshold <= 1.0:
+        raise ValueError(f"threshold must be between 0 and 1, not {threshold}")
+    return np.full(len(model.frame_ids), float(threshold))
+
+
+def _score_batch(model: Model, batch: Sequence[Sentence | str], cut: np.ndarray,
+                 with_terms: bool) -> tuple[np.ndarray, list[SentenceScore]]:
+    texts = [s.text if isinstance(s, Sentence) else s for s in batch]
+    X = model.features(texts)
+    P = model.proba_from_features(X)
+    out = []
+    for i, item in enumerate(batch):
+        row = P[i]
+        listed = [k for k in np.argsort(-row, kind="stable") if row[k] >= cut[k]]
+        terms = ({model.frame_ids[k]: top_terms(model, X[i], int(k), TERMS_PER_FRAME)[0] for k in listed}
+                 if with_terms else {})
+        out.append(SentenceScore(
+            text=texts[i],
+            start=item.start if isinstance(item, Sentence) else None,
+            end=item.end if isinstance(item, Sentence) else None,
+            index=item.index if isinstance(item, Sentence) else i,
+            scores={f: float(row[k]) for k, f in enumerate(model.frame_ids)},
+            frames=[model.frame_ids[k] for k in listed],
+            terms=terms,
+        ))
+    return P, out
+
+
+def predict_sentences(sentences: Sequence[str], *, model: Model | None = None,
+                      threshold: float | None = None) -> list[SentenceScore]:
+    """Score sentences as given (no splitting, no furniture removal)."""
+    model = model or load_model()
+    cut = thresholds_for(model, threshold)
+    out: list[SentenceScore] = []
+    for start in range(0, len(sentences), BATCH):
+        _, scored = _score_batch(model, list(sentences[start:start + BATCH]), cut, with_terms=True)
+        for offset, s in enumerate(scored):
+            s.index = start + offset
+        out.extend(scored)
+    return out
+
+
+def predict(text: str, *, model: Model | None = None, threshold: float | None = None,
+            top: int = 3, sentences: bool = True) -> ArticleScore:
+    """Split an article into sentences (furniture removed), score each, build its profile.
+
+    Parameters
+    ----------
+    threshold:
+        One threshold for every frame instead of the model's per-frame thresholds.
+    top:
+        Evidence sentences kept per frame.
+    sentences:
+        Keep every sentence's scores (``ArticleScore.sentences``). With False only the
+        evidence is kept, so memory stays bounded however long the article is.
+    """
+    model = model or load_model()
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    cut = thresholds_for(model, threshold)
+    k = len(model.frame_ids)
+    best = np.zeros(k)
+    carrying = np.zeros(k, dtype=np.int64)
+    heaps: list[list[tuple[float, int, SentenceScore]]] = [[] for _ in range(k)]
+    kept: list[SentenceScore] = []
+    n = 0
+    for batch in _batches(iter_sentences(text), BATCH):
+        P, scored = _score_batch(model, batch, cut, with_terms=True)
+        n += len(batch)
+        best = np.maximum(best, P.max(axis=0))
+        present = cut <= P
+        carrying += present.sum(axis=0)
+        for column in np.flatnonzero(present.any(axis=0)):
+            for i in np.flatnonzero(present[:, column]):
+                entry = (float(P[i, column]), -int(scored[i].index or 0), scored[i])
+                if len(heaps[column]) < top:
+                    heapq.heappush(heaps[column], entry)
+                elif entry[:2] > heaps[column][0][:2]:
+                    heapq.heapreplace(heaps[column], entry)
+        if sentences:
+            kept.extend(scored)
+    if model.unit == "article" and n:
+        best = model.predict_proba([text])[0]
+    profile = {f: float(best[j]) for j, f in enumerate(model.frame_ids)}
+    frames = [model.frame_ids[j] for j in np.argsort(-best, kind="stable") if best[j] >= cut[j]]
+    evidence = {f: [e[2] for e in sorted(heaps[model.frame_ids.index(f)], key=lambda e: e[:2],
+                                         reverse=True)]
+                for f in frames if heaps[model.frame_ids.index(f)]}
+    coverage = {f: (float(carrying[j]) / n if n else 0.0) for j, f in enumerate(model.frame_ids)}
+    return ArticleScore(sentences=kept, profile=profile, frames=frames, evidence=evidence,
+                        coverage=coverage, n_sentences=n)
+
+
+def _batches(items: Iterable[Sentence], size: int) -> Iterable[list[Sentence]]:
+    iterator = iter(items)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
