@@ -78,7 +78,7 @@ def expand_inputs(inputs: list[str]) -> Iterator[tuple[str, Path | None, InputEr
             yield item, path, InputError(f"{item}: no such file or directory; check the path")
         elif path.is_dir():
             problems: list[OSError] = []
-            found = []
+            found: list[Path] = []
             for root, dirs, files in os.walk(path, onerror=problems.append):
                 dirs.sort()
                 found.extend(Path(root) / f for f in sorted(files)
