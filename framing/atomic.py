@@ -8,17 +8,27 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from framing.errors import OutputError
+
 
 @contextlib.contextmanager
 def atomic_path(target: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; move it into place only on success."""
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    if target.is_dir():
+        raise OutputError(f"{target}: is a directory; give a file name to write to")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise OutputError(f"{target}: cannot write ({exc.strerror}); choose another path") from None
     os.close(fd)
     try:
         yield Path(tmp)
-        os.replace(tmp, target)
+        try:
+            os.replace(tmp, target)
+        except OSError as exc:
+            raise OutputError(f"{target}: cannot write ({exc.strerror}); choose another path") from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)

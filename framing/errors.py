@@ -29,3 +29,7 @@ class ModelError(FramingError):
 
 class TrainingError(FramingError):
     """Training data that cannot produce a model (no positives for a frame, too few rows)."""
+
+
+class OutputError(FramingError):
+    """An output file or directory that cannot be written."""

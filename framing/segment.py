@@ -13,8 +13,8 @@ is one speaker's statement and its parts often carry the frame only together ("W
 idiocy." after a call for negotiations). An unclosed quotation mark does not swallow the
 rest of the text. See ``unit_rule`` in ``labels/codebook.toml``.
 
-Offsets index the decoded text (``str``), after a UTF-8 byte-order mark is removed, so
-``text[s.start:s.end] == s.text`` for every sentence ``s``.
+Offsets index the text as given (``str``), so ``text[s.start:s.end] == s.text`` for every
+sentence ``s``; a byte-order mark is never part of a sentence.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 from importlib.metadata import version
 
 from sentencex import get_sentence_boundaries
@@ -32,6 +33,16 @@ from framing.furniture import furniture_line, furniture_sentence, same_headline
 SEGMENTER = "sentencex"
 _LANGUAGE = "en"
 _LINE = re.compile(r"[^\r\n]+")
+# Characters replaced one-for-one before sentencex sees a line, so offsets stay put:
+# lone surrogates (sentencex encodes to UTF-8 and would fail), and non-ASCII whitespace
+# (sentencex 1.0.32 panics on e.g. "S\u00a0." while slicing bytes inside the character).
+_UNSAFE = re.compile("[\ud800-\udfff]|[^\\S\x00-\x7f]")
+_BOM = "\ufeff"
+
+
+def _blank(char: str) -> bool:
+    """Whitespace, or a byte-order mark (not whitespace to Python, but never text)."""
+    return char.isspace() or char == _BOM
 
 
 @dataclass(frozen=True)
@@ -50,38 +61,54 @@ def segmenter_info() -> dict[str, str]:
     return {"name": SEGMENTER, "version": version(SEGMENTER)}
 
 
+def _boundaries(line: str) -> list[dict[str, Any]]:
+    """sentencex's boundaries for one line; the whole line as one sentence if it panics.
+
+    A Rust panic surfaces as pyo3's PanicException, a BaseException: catch only that.
+    """
+    try:
+        return list(get_sentence_boundaries(_LANGUAGE, line))
+    except BaseException as exc:  # noqa: BLE001 - narrowed to PanicException just below
+        if type(exc).__name__ != "PanicException":
+            raise
+        return [{"start_index": 0, "end_index": len(line)}]
+
+
 def _line_sentences(text: str, line_start: int, line_end: int) -> Iterator[tuple[int, int]]:
     """Yield (start, end) spans, stripped of surrounding whitespace, within one line."""
     line = text[line_start:line_end]
     cursor = 0
-    for boundary in get_sentence_boundaries(_LANGUAGE, line):
+    safe = _UNSAFE.sub(lambda m: " " if m.group().isspace() else "\ufffd", line)
+    for boundary in _boundaries(safe):
         start, end = boundary["start_index"], boundary["end_index"]
         # sentencex reports offsets; guard them so a segmenter change can never yield a
         # span that does not point back into the text or that overlaps the previous one.
         start, end = max(start, cursor), min(max(end, start), len(line))
-        while start < end and line[start].isspace():
+        while start < end and _blank(line[start]):
             start += 1
         stop = end
-        while stop > start and line[stop - 1].isspace():
+        while stop > start and _blank(line[stop - 1]):
             stop -= 1
         if stop > start:
             yield line_start + start, line_start + stop
         cursor = max(cursor, end)
     if cursor < len(line):  # text the segmenter did not cover (should not happen): keep it
         rest = line[cursor:]
-        if rest.strip():
-            lead = len(rest) - len(rest.lstrip())
-            yield line_start + cursor + lead, line_start + cursor + len(rest.rstrip())
+        strip = " \t\n\r\f\v" + _BOM
+        if rest.strip(strip):
+            lead = len(rest) - len(rest.lstrip(strip))
+            yield line_start + cursor + lead, line_start + cursor + len(rest.rstrip(strip))
 
 
 def iter_sentences(text: str) -> Iterator[Sentence]:
-    """Yield the article's sentences in order, without furniture, lazily (bounded memory)."""
-    if text.startswith("\ufeff"):
-        raise ValueError("strip the byte-order mark before splitting (framing.read does)")
+    """Yield the article's sentences in order, without furniture, lazily (bounded memory).
+
+    A byte-order mark is skipped like whitespace, so offsets index ``text`` as given.
+    """
     headline: str | None = None
     index = 0
     for match in _LINE.finditer(text):
-        line = match.group()
+        line = match.group().replace(_BOM, " ")
         if not line.strip() or furniture_line(line):
             continue
         if headline is None:

@@ -166,9 +166,19 @@ def test_empty_and_blank_text() -> None:
     assert split_sentences(" \n\r\n\t\r") == []
 
 
-def test_byte_order_mark_must_be_removed_first() -> None:
-    with pytest.raises(ValueError, match="byte-order mark"):
-        split_sentences("\ufeffHello there.")
+def test_byte_order_marks_are_skipped_and_offsets_index_the_text_as_given() -> None:
+    text = "\ufeff\ufeffHello there. Second one.\n\ufeff"
+    sentences = split_sentences(text)
+    assert [s.text for s in sentences] == ["Hello there.", "Second one."]
+    assert all(text[s.start:s.end] == s.text for s in sentences)
+    assert sentences[0].start == 2
+
+
+def test_lone_surrogate_does_not_break_segmentation() -> None:
+    text = "The militants were killed \ud800 in Aqtobe. Calm returned."
+    sentences = split_sentences(text)
+    assert len(sentences) == 2
+    assert all(text[s.start:s.end] == s.text for s in sentences)
 
 
 def test_iter_sentences_is_lazy_and_equals_split() -> None:
@@ -233,3 +243,12 @@ def test_line_endings_do_not_change_sentences(text: str) -> None:
     assume(not lf.startswith("\ufeff"))
     crlf = lf.replace("\n", "\r\n")
     assert [s.text for s in split_sentences(crlf)] == [s.text for s in split_sentences(lf)]
+
+
+@pytest.mark.parametrize("space", ["\xa0", "\u2028", "\u2029", "\u3000", "\x85", "\u2003"])
+def test_non_ascii_space_before_a_period_does_not_crash(space: str) -> None:
+    # sentencex 1.0.32 panics on a letter, a multi-byte space and a period ("S\xa0.").
+    text = f"Statement by S{space}. Police fired. Calm returned."
+    sentences = split_sentences(text)
+    assert all(text[s.start:s.end] == s.text for s in sentences)
+    assert sentences[-1].text == "Calm returned."
