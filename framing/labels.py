@@ -214,6 +214,9 @@ def read_labelled(
             for frame_id in row_frames:
                 if frame_id not in codebook:
                     raise LabelError(f"{path}:{line}: {codebook.unknown_frame_message(frame_id)}")
+        if grouped and group_column not in row:  # JSONL: keys can differ from the first record's
+            raise LabelError(f"{path}:{line}: no '{group_column}' field; give every record one, "
+                             "as the first record has")
         texts.append(body)
         frames.append(row_frames)
         groups.append(f"{path.name}:{row[group_column]}" if grouped and group_column

@@ -1,0 +1,374 @@
+"""framing.train: training rows, grouped folds, settings and thresholds, and the fitted model."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from framing.codebook import Codebook, load_codebook
+from framing.errors import LabelError, TrainingError
+from framing.labels import LabelledSet, load_training_data, read_labelled
+from framing.train import (
+    CONSTRUCTED_GROUP,
+    _fit,
+    choose_thresholds,
+    folds,
+    out_of_fold,
+    train,
+    training_rows,
+)
+
+TINY_GRID = {"C": [1.0]}
+NEW_TEXTS = ["Fuel prices rose in Bishkek.", "Talks began in Dushanbe.", "Bandits fled.", "Rain."]
+WriteTable = Callable[..., Path]
+
+
+def toy_set(toy_labels: Path, toy_codebook: Path) -> tuple[LabelledSet, Codebook]:
+    return load_training_data(toy_labels, toy_codebook)
+
+
+# --- training rows and folds -------------------------------------------------------------
+
+
+def test_training_rows_add_constructed_examples_after_the_real_ones(toy_labels: Path,
+                                                                    toy_codebook: Path) -> None:
+    data, book = toy_set(toy_labels, toy_codebook)
+    rows = training_rows(data, book)
+    assert rows.frame_ids == ["prices", "terror", "talks"]
+    assert len(rows.texts) == 32 + 6
+    assert rows.texts[:32] == data.texts
+    assert list(rows.constructed) == [False] * 32 + [True] * 6
+    assert list(rows.real) == list(range(32))
+    assert rows.groups[32:] == [CONSTRUCTED_GROUP] * 6
+    examples = [(e, f.id) for f in book.frames for e in f.constructed_examples]
+    for row, (text, frame_id) in enumerate(examples, start=32):
+        assert rows.texts[row] == text
+        assert rows.Y[row].tolist() == [int(f == frame_id) for f in rows.frame_ids]
+    # the multi-frame row "terror;prices" sets both columns
+    multi = data.texts.index("In Aqtobe, officials said terrorists exploited anger over fuel prices.")
+    assert rows.Y[multi].tolist() == [1, 1, 0]
+    assert not rows.Y[data.texts.index("The weather in Osh was cold on Tuesday.")].any()
+
+
+def test_training_rows_without_examples_are_the_labelled_texts(toy_labels: Path,
+                                                               toy_codebook: Path) -> None:
+    data, book = toy_set(toy_labels, toy_codebook)
+    rows = training_rows(data, book, use_examples=False)
+    assert rows.texts == data.texts
+    assert not rows.constructed.any()
+
+
+def assert_honest_folds(rows_groups: list[str], constructed: np.ndarray,
+                        splits: list[tuple[np.ndarray, np.ndarray]]) -> None:
+    groups = np.asarray(rows_groups)
+    tested = np.concatenate([test for _, test in splits])
+    assert sorted(tested.tolist()) == np.flatnonzero(~constructed).tolist()  # each real row once
+    for train_index, test_index in splits:
+        assert not constructed[test_index].any()
+        assert constructed[train_index].sum() == constructed.sum()  # all examples train
+        assert not set(groups[test_index]) & set(groups[train_index])
+
+
+def test_folds_hold_whole_articles_out_and_never_test_constructed_rows(toy_labels: Path,
+                                                                       toy_codebook: Path) -> None:
+    data, book = toy_set(toy_labels, toy_codebook)
+    rows = training_rows(data, book)
+    splits = folds(rows)
+    assert len(splits) == 4  # up to ten articles: leave one article out
+    assert_honest_folds(rows.groups, rows.constructed, splits)
+    assert [len({rows.groups[i] for i in test}) for _, test in splits] == [1, 1, 1, 1]
+
+
+def test_folds_over_many_articles_are_five_group_folds(toy_codebook: Path) -> None:
+    texts = [f"Sentence {i} of article {i % 12} about terrorists and prices." for i in range(48)]
+    data = LabelledSet(texts=texts, frames=[("terror",), ("prices",), ("talks",), ()] * 12,
+                       groups=[f"art{i % 12}" for i in range(48)],
+                       frame_ids=["prices", "terror", "talks"])
+    rows = training_rows(data, load_codebook(toy_codebook))
+    splits = folds(rows)
+    assert len(splits) == 5
+    assert_honest_folds(rows.groups, rows.constructed, splits)
+
+
+def test_ungrouped_folds_are_five_folds_of_texts(toy_labels: Path, toy_codebook: Path) -> None:
+    data = read_labelled(toy_labels, group_column=None, codebook=load_codebook(toy_codebook))
+    rows = training_rows(data, load_codebook(toy_codebook))
+    splits = folds(rows)
+    assert len(splits) == 5
+    assert_honest_folds(rows.groups, rows.constructed, splits)
+
+
+def test_cached_fold_features_score_as_fitting_the_whole_pipeline(toy_labels: Path,
+                                                                  toy_codebook: Path) -> None:
+    data, book = toy_set(toy_labels, toy_codebook)
+    rows = training_rows(data, book)
+    cues = {f.id: list(f.cues) for f in book.frames}
+    splits = folds(rows)
+    params = {"C": 4.0, "word_ngrams": (1, 2), "min_df": 2, "cue_weight": 2.0}
+    P = out_of_fold(rows, params, cues, splits)
+    for train_index, test_index in splits:
+        pipeline = _fit(rows, train_index, params, cues)
+        expected = pipeline.predict_proba([rows.texts[i] for i in test_index])
+        np.testing.assert_allclose(P[test_index], expected, atol=1e-12)
+    assert np.isnan(P[rows.constructed]).all()
+
+
+# --- thresholds ----------------------------------------------------------------------------
+
+
+def test_choose_thresholds_picks_the_f1_optimal_threshold_nearest_one_half() -> None:
+    Y = np.array([[1, 1, 0],
+                  [1, 1, 0],
+                  [0, 0, 0],
+                  [0, 0, 0],
+                  [0, 1, 0]], dtype=bool)
+    P = np.array([[0.90, 0.30, 0.9],
+                  [0.60, 0.20, 0.8],
+                  [0.55, 0.10, 0.1],
+                  [0.20, 0.05, 0.1],
+                  [0.10, 0.40, 0.1]])
+    thresholds = choose_thresholds(Y, P)
+    # frame 0: F1 is 1 for any threshold in (0.55, 0.60]; of those, 0.56 is nearest 0.5
+    # frame 1: F1 would be 1 in (0.10, 0.20], but thresholds stay within 0.3..0.7, and there
+    #          0.30 is best (two of three positives, no false positive)
+    # frame 2: no positive example, so the threshold stays 0.5
+    np.testing.assert_allclose(thresholds, [0.56, 0.30, 0.5])
+
+
+def test_choose_thresholds_stays_within_0_3_and_0_7() -> None:
+    rng = np.random.default_rng(0)
+    Y = rng.random((200, 6)) < 0.1
+    P = rng.random((200, 6)) * 0.2 + Y * 0.05  # scores far below 0.3 everywhere
+    thresholds = choose_thresholds(Y, P)
+    assert ((thresholds >= 0.3) & (thresholds <= 0.7)).all()
+
+
+def test_choose_thresholds_trades_precision_for_recall_by_f1() -> None:
+    # At 0.35 all three positives are caught with one false positive (F1 6/7); at 0.65 only
+    # two, with none (F1 4/5). F1 prefers the lower threshold although it is farther from 0.5.
+    Y = np.array([[1], [1], [1], [0], [0]], dtype=bool)
+    P = np.array([[0.9], [0.7], [0.35], [0.4], [0.1]])
+    assert choose_thresholds(Y, P).tolist() == [0.35]
+
+
+# --- training ------------------------------------------------------------------------------
+
+
+def test_training_is_deterministic(toy_labels: Path, toy_codebook: Path) -> None:
+    data, book = toy_set(toy_labels, toy_codebook)
+    grid = {"C": [1.0, 16.0], "cue_weight": [1.0, 2.0]}
+    first, second = train(data, book, grid=grid), train(data, book, grid=grid)
+    np.testing.assert_array_equal(first.model.predict_proba(NEW_TEXTS),
+                                  second.model.predict_proba(NEW_TEXTS))
+    np.testing.assert_array_equal(first.model.thresholds, second.model.thresholds)
+    assert first.params == second.params
+    assert first.cv == second.cv
+
+
+def test_training_with_a_codebook_uses_cues_and_constructed_examples(toy_labels: Path,
+                                                                     toy_codebook: Path) -> None:
+    data, book = toy_set(toy_labels, toy_codebook)
+    result = train(data, book, grid={"C": [1.0], "cue_weight": [1.0]})
+    model = result.model
+    assert any(name.startswith("cues__") for name in model.feature_names)
+    assert result.counts["talks"] == {"labelled": 8, "constructed": 2}
+    assert model.meta["codebook"] == {"path": str(toy_codebook), "sha256": book.sha256}
+    assert model.meta["hyperparameters"] == {"C": 1.0, "cue_weight": 1.0}
+    assert result.warnings == []
+    P = model.predict_proba(NEW_TEXTS)
+    assert P.shape == (4, 3)
+    assert P[0, 0] > 0.5 and P[1, 2] > 0.5 and P[2, 1] > 0.5
+
+
+def test_training_without_the_codebook_is_plain_tfidf(toy_labels: Path, toy_codebook: Path) -> None:
+    data, book = toy_set(toy_labels, toy_codebook)
+    result = train(data, book, grid={"C": [1.0], "cue_weight": [1.0, 2.0]}, use_codebook=False)
+    assert result.params == {"C": 1.0, "cue_weight": 0.0}  # the cue weight is forced to 0
+    assert not any(n.startswith("cues__") for n in result.model.feature_names)
+    assert result.model.meta["codebook"] is None
+    assert result.model.meta["examples"]["constructed_texts"] == 0
+    assert result.counts["talks"] == {"labelled": 8, "constructed": 0}
+
+
+def test_progress_counts_every_fit_of_the_search(toy_labels: Path, toy_codebook: Path) -> None:
+    data, book = toy_set(toy_labels, toy_codebook)
+    calls: list[tuple[int, int]] = []
+    train(data, book, grid={"C": [1.0, 4.0]}, progress=lambda done, total: calls.append((done, total)))
+    # 4 outer folds, each: 2 settings x 3 inner folds, then the fold's own fit
+    assert calls == [(n, 28) for n in range(1, 29)]
+
+
+def user_rows(toy_rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The toy set with its own column names and '|' between frames."""
+    return [{"doc": r["article"], "sentence": r["text"], "labels": r["frames"].replace(";", "|"),
+             "note": ""} for r in toy_rows]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".jsonl"])
+def test_training_on_a_users_file_takes_frames_from_the_data(
+        tmp_path: Path, toy_rows: list[dict[str, str]], write_table: WriteTable, suffix: str) -> None:
+    rows = user_rows(toy_rows)
+    path = tmp_path / f"mine{suffix}"
+    if suffix == ".jsonl":  # frames as a JSON list
+        path.write_text("".join(json.dumps({**r, "labels": r["labels"].split("|") if r["labels"] else []})
+                                + "\n" for r in rows), encoding="utf-8")
+    else:
+        write_table(path, rows, delimiter="\t" if suffix == ".tsv" else ",")
+    data, book = load_training_data(path, text_column="sentence", frames_column="labels",
+                                    separator="|", group_column="doc")
+    assert data.grouped
+    assert len(set(data.groups)) == 4
+    result = train(data, book, grid=TINY_GRID)
+    model = result.model
+    assert model.frame_ids == ["prices", "talks", "terror"]  # from the data, sorted
+    assert model.frame_names == {"prices": "prices", "talks": "talks", "terror": "terror"}
+    assert model.meta["codebook"] is None
+    assert model.meta["labels"] == {"paths": [str(path)], "sha256": data.sha256}
+    assert model.meta["examples"]["articles"] == 4
+    assert model.meta["examples"]["constructed_texts"] == 0
+    assert not any(n.startswith("cues__") for n in model.feature_names)
+    assert result.counts == {"prices": {"labelled": 12, "constructed": 0},
+                             "talks": {"labelled": 8, "constructed": 0},
+                             "terror": {"labelled": 12, "constructed": 0}}
+    assert result.cv["n_test_texts"] == 32
+
+
+def article_rows(toy_rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Twelve short 'articles' built from the toy sentences, three per toy article."""
+    by_article: dict[str, list[dict[str, str]]] = {}
+    for row in toy_rows:
+        by_article.setdefault(row["article"], []).append(row)
+    articles = []
+    for name, sentences in by_article.items():
+        for part, picks in enumerate([(0, 2, 6), (4, 5, 6), (1, 6)]):
+            chosen = [sentences[i] for i in picks]
+            frames = sorted({f for s in chosen for f in s["frames"].split(";") if f})
+            articles.append({"id": f"{name}-{part}", "text": "\n\n".join(s["text"] for s in chosen),
+                             "frames": ";".join(frames)})
+    return articles
+
+
+def test_training_on_whole_articles(tmp_path: Path, toy_rows: list[dict[str, str]],
+                                    write_table: WriteTable) -> None:
+    path = write_table(tmp_path / "articles.csv", article_rows(toy_rows))
+    data, book = load_training_data(path, group_column=None)
+    assert not data.grouped and len(data) == 12
+    result = train(data, book, grid=TINY_GRID, unit="article")
+    assert result.model.unit == "article"
+    assert result.model.meta["unit"] == "article"
+    assert result.cv["n_test_texts"] == 12
+    article = "Fuel prices in Bishkek rose again.\n\nOfficials called the attackers terrorists."
+    P = result.model.predict_proba([article])
+    assert P.shape == (1, 3)
+
+
+def test_training_on_five_ungrouped_texts_works(tmp_path: Path, write_table: WriteTable) -> None:
+    # The outer folds train on four texts: too few for inner folds, so the first settings and
+    # thresholds of 0.5 are used there, as for a single training article.
+    rows = [{"text": t, "frames": f} for t, f in [
+        ("Fuel prices rose.", "prices"), ("Terrorists attacked.", "terror"),
+        ("Bread prices rose.", "prices"), ("Bandits and terrorists.", "terror"),
+        ("Prices and terrorists.", "prices;terror")]]
+    data, book = load_training_data(write_table(tmp_path / "five.csv", rows))
+    result = train(data, book, grid={"C": [1.0, 4.0]})
+    assert result.cv["n_test_texts"] == 5
+
+
+# --- errors --------------------------------------------------------------------------------
+
+
+def test_a_frame_without_positive_examples_cannot_be_trained(
+        tmp_path: Path, toy_rows: list[dict[str, str]], write_table: WriteTable,
+        toy_codebook: Path) -> None:
+    rows = [r for r in toy_rows if "talks" not in r["frames"]]
+    data, book = load_training_data(write_table(tmp_path / "no_talks.csv", rows), toy_codebook)
+    with pytest.raises(TrainingError) as info:
+        train(data, book, grid=TINY_GRID)
+    assert str(info.value) == ("frame(s) with no positive example in the labelled data: talks; "
+                               "label at least one text for each, or train without a codebook so "
+                               "frames come from the data")
+
+
+def test_rare_frames_are_warned_about(tmp_path: Path, toy_rows: list[dict[str, str]],
+                                      write_table: WriteTable) -> None:
+    rows = [r for r in toy_rows if "talks" not in r["frames"] or r["article"] in ("a1", "a2")]
+    data, book = load_training_data(write_table(tmp_path / "few_talks.csv", rows))
+    result = train(data, book, grid=TINY_GRID)
+    assert result.warnings == ["frame 'talks' has 4 labelled example(s), fewer than 5: "
+                               "its scores are unreliable"]
+    assert result.cv["frames"]["talks"]["few_examples"]
+
+
+def test_one_article_is_too_few_groups(tmp_path: Path, toy_rows: list[dict[str, str]],
+                                       write_table: WriteTable) -> None:
+    rows = [{**r, "article": "only"} for r in toy_rows]
+    data, book = load_training_data(write_table(tmp_path / "one.csv", rows))
+    with pytest.raises(TrainingError) as info:
+        train(data, book, grid=TINY_GRID)
+    assert str(info.value) == ("grouped cross-validation needs at least 2 articles; "
+                               "label sentences of another article")
+
+
+def test_four_ungrouped_texts_are_too_few(tmp_path: Path, write_table: WriteTable) -> None:
+    rows = [{"text": t, "frames": f} for t, f in [("Prices rose.", "prices"), ("Terror.", "terror"),
+                                                   ("Bread prices.", "prices"), ("Bandits.", "terror")]]
+    data, book = load_training_data(write_table(tmp_path / "four.csv", rows))
+    with pytest.raises(TrainingError) as info:
+        train(data, book, grid=TINY_GRID)
+    assert str(info.value) == "cross-validation needs at least 5 labelled texts (got 4)"
+
+
+def test_a_missing_text_column_is_named(tmp_path: Path, toy_rows: list[dict[str, str]],
+                                        write_table: WriteTable) -> None:
+    path = write_table(tmp_path / "renamed.csv",
+                       [{"article": r["article"], "sentence": r["text"], "frames": r["frames"]}
+                        for r in toy_rows])
+    with pytest.raises(LabelError) as info:
+        load_training_data(path)
+    assert str(info.value) == (f"{path}: no column 'text' (columns: article, sentence, frames); "
+                               "name the right one with --text-column")
+
+
+@pytest.mark.parametrize(("bad", "hint"), [
+    ("prize", "did you mean 'prices'?"),
+    ("bogus", "known frames: prices, terror, talks"),
+])
+def test_an_unknown_frame_is_refused_with_a_codebook(
+        tmp_path: Path, toy_rows: list[dict[str, str]], write_table: WriteTable,
+        toy_codebook: Path, bad: str, hint: str) -> None:
+    rows = [dict(r) for r in toy_rows]
+    rows[1]["frames"] = f"talks;{bad}"  # line 3 of the file
+    path = write_table(tmp_path / "typo.csv", rows)
+    with pytest.raises(LabelError) as info:
+        load_training_data(path, toy_codebook)
+    assert str(info.value) == f"{path}:3: unknown frame '{bad}'; {hint}"
+    # without a codebook the same file is fine: its frames are whatever it uses
+    data, _ = load_training_data(path)
+    assert bad in data.frame_ids
+
+
+@pytest.mark.parametrize(("content", "problem"), [
+    ("", "the file is empty; it needs a header and labelled rows"),
+    ("  \n", "the file is empty; it needs a header and labelled rows"),
+    ("article,text,frames\n", "no labelled rows under the header"),
+])
+def test_an_empty_file_is_refused(tmp_path: Path, content: str, problem: str) -> None:
+    path = tmp_path / "empty.csv"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(LabelError) as info:
+        load_training_data(path)
+    assert str(info.value) == f"{path}: {problem}"
+
+
+def test_a_jsonl_record_without_the_group_field_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.jsonl"
+    path.write_text(json.dumps({"article": "a1", "text": "Prices rose.", "frames": ["prices"]}) + "\n"
+                    + json.dumps({"text": "Bandits.", "frames": ["terror"]}) + "\n", encoding="utf-8")
+    with pytest.raises(LabelError) as info:
+        load_training_data(path)
+    assert str(info.value) == (f"{path}:2: no 'article' field; give every record one, "
+                               "as the first record has")
