@@ -23,6 +23,7 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     except OSError as exc:
         raise OutputError(f"{target}: cannot write ({exc.strerror}); choose another path") from None
     os.close(fd)
+    os.chmod(tmp, file_mode())  # mkstemp makes 0600; give the file the usual mode
     try:
         yield Path(tmp)
         try:
@@ -32,6 +33,13 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+
+
+def file_mode() -> int:
+    """The mode a new file gets under the current umask (0o666 less the umask)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def write_text_atomic(target: str | Path, text: str) -> None:

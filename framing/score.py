@@ -117,6 +117,8 @@ def _score_batch(model: Model, batch: Sequence[Sentence | str], cut: np.ndarray,
 def predict_sentences(sentences: Sequence[str], *, model: Model | None = None,
                       threshold: float | None = None) -> list[SentenceScore]:
     """Score sentences as given (no splitting, no furniture removal)."""
+    if isinstance(sentences, str):
+        raise TypeError("predict_sentences takes a list of sentences; for an article use predict()")
     model = model or load_model()
     cut = thresholds_for(model, threshold)
     out: list[SentenceScore] = []
@@ -142,9 +144,9 @@ def predict(text: str, *, model: Model | None = None, threshold: float | None = 
         Keep every sentence's scores (``ArticleScore.sentences``). With False only the
         evidence is kept, so memory stays bounded however long the article is.
     """
+    if top < 1:
+        raise ValueError(f"top must be at least 1, not {top}")
     model = model or load_model()
-    if text.startswith("\ufeff"):
-        text = text[1:]
     cut = thresholds_for(model, threshold)
     k = len(model.frame_ids)
     best = np.zeros(k)
@@ -170,7 +172,9 @@ def predict(text: str, *, model: Model | None = None, threshold: float | None = 
     if model.unit == "article" and n:
         best = model.predict_proba([text])[0]
     profile = {f: float(best[j]) for j, f in enumerate(model.frame_ids)}
-    frames = [model.frame_ids[j] for j in np.argsort(-best, kind="stable") if best[j] >= cut[j]]
+    # Present: the profile reaches the threshold, and some sentence exists (at threshold 0 an
+    # article without sentences would otherwise carry every frame).
+    frames = [model.frame_ids[j] for j in np.argsort(-best, kind="stable") if best[j] >= cut[j] and n]
     evidence = {f: [e[2] for e in sorted(heaps[model.frame_ids.index(f)], key=lambda e: e[:2],
                                          reverse=True)]
                 for f in frames if heaps[model.frame_ids.index(f)]}
@@ -183,3 +187,84 @@ def _batches(items: Iterable[Sentence], size: int) -> Iterable[list[Sentence]]:
     iterator = iter(items)
     while batch := list(itertools.islice(iterator, size)):
         yield batch
+
+
+# --- Many articles at once (corpus scoring) ------------------------------------------------
+# predict() builds rich per-sentence objects (terms, evidence heaps) one article at a time;
+# a corpus needs only the numbers. score_articles() splits a whole chunk of articles, calls
+# the model once on all their sentences (one vectoriser pass amortises its per-call cost),
+# and takes each article's maximum with np.maximum.reduceat. Profiles and frames are the
+# same as predict()'s (tests/test_corpus.py checks it).
+
+MODEL_CALL = 20_000  # sentences per model call: bounds the feature matrix of a huge article
+
+
+@dataclass
+class ArticleBatch:
+    """Frame scores of many articles, as arrays (columns in ``frame_ids`` order).
+
+    ``profiles[i]`` is article ``i``'s profile (as :attr:`ArticleScore.profile`), ``present``
+    marks the frames reaching their threshold, ``n_sentences[i]`` its number of sentences.
+    With ``sentences=True``, ``sentence_spans`` holds one ``(article, index, start, end)`` row
+    per sentence (offsets into the article as given) and
+    ``sentence_scores`` the matching probabilities; otherwise both are None.
+    """
+
+    frame_ids: list[str]
+    profiles: np.ndarray
+    present: np.ndarray
+    n_sentences: np.ndarray
+    sentence_spans: np.ndarray | None = None
+    sentence_scores: np.ndarray | None = None
+    sentence_present: np.ndarray | None = None
+
+    def frames(self, i: int) -> list[str]:
+        """Article ``i``'s frames present, strongest first (as :attr:`ArticleScore.frames`)."""
+        row = self.profiles[i]
+        return [self.frame_ids[j] for j in np.argsort(-row, kind="stable") if self.present[i, j]]
+
+
+def score_articles(texts: Sequence[str], *, model: Model | None = None, threshold: float | None = None,
+                   sentences: bool = False) -> ArticleBatch:
+    """Score many articles at once: their profiles (and optionally every sentence's scores).
+
+    Each article is split as :func:`predict` splits it; all sentences of all articles go to
+    the model together. An article without sentences has a profile of zeros.
+    """
+    model = model or load_model()
+    cut = thresholds_for(model, threshold)
+    k = len(model.frame_ids)
+    stripped = list(texts)  # offsets index each text as given (a BOM is skipped, not removed)
+    flat: list[str] = []
+    spans: list[tuple[int, int, int, int]] = []
+    counts = np.zeros(len(stripped), dtype=np.int64)
+    for a, text in enumerate(stripped):
+        before = len(flat)
+        for s in iter_sentences(text):
+            flat.append(s.text)
+            if sentences:
+                spans.append((a, s.index, s.start, s.end))
+        counts[a] = len(flat) - before
+    P = np.zeros((len(flat), k))
+    for start in range(0, len(flat), MODEL_CALL):
+        part = flat[start:start + MODEL_CALL]
+        P[start:start + len(part)] = model.proba_from_features(model.features(part))
+    profiles = np.zeros((len(stripped), k))
+    nonempty = np.flatnonzero(counts)
+    if len(nonempty):
+        # reduceat over the first sentence of each non-empty article (an empty segment would
+        # give the next article's first row, hence the filter).
+        starts = (np.cumsum(counts) - counts)[nonempty]
+        profiles[nonempty] = np.maximum.reduceat(P, starts, axis=0)
+        if model.unit == "article":
+            profiles[nonempty] = model.predict_proba([stripped[i] for i in nonempty])
+    # An article without sentences carries no frame, even at threshold 0 (where its profile
+    # of zeros would reach every threshold).
+    present = (cut <= profiles) & (counts > 0)[:, None]
+    return ArticleBatch(
+        frame_ids=list(model.frame_ids), profiles=profiles, present=present,
+        n_sentences=counts,
+        sentence_spans=np.asarray(spans, dtype=np.int64).reshape(-1, 4) if sentences else None,
+        sentence_scores=P if sentences else None,
+        sentence_present=cut <= P if sentences else None,
+    )

@@ -294,10 +294,6 @@ def test_output_file_in_a_new_directory(tmp_path: Path, seed_paths: list[Path]) 
     assert sorted(p.name for p in target.parent.iterdir()) == ["scores.csv"]
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="BUG: cli.score_cli/_emit: --output naming an existing directory lets "
-                   "IsADirectoryError from atomic.write_text_atomic escape (a traceback), "
-                   "instead of one error line and a non-zero exit")
 def test_output_to_a_directory_is_a_clean_error(tmp_path: Path, seed_paths: list[Path]) -> None:
     target = tmp_path / "a_directory"
     target.mkdir()

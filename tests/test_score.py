@@ -8,7 +8,7 @@ from typing import Any
 
 import joblib
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import framing
@@ -200,9 +200,6 @@ def test_threshold_out_of_range_is_refused(threshold: float, model: Model) -> No
         predict("The militants were killed.", model=model, threshold=threshold)
 
 
-@pytest.mark.xfail(strict=True, raises=IndexError,
-                   reason="BUG: score.predict with top < 1 crashes with IndexError "
-                   "(heapreplace on an empty heap) instead of refusing the value")
 @pytest.mark.parametrize("top", [0, -1])
 def test_top_below_one_is_refused(top: int, model: Model) -> None:
     with pytest.raises(ValueError, match="top"):
@@ -227,10 +224,6 @@ def test_text_without_sentences_has_no_frames(text: str, model: Model) -> None:
     _plain_json_types(result.to_dict())
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="BUG: score.predict on a text without sentences with "
-                   "threshold=0.0 lists every frame as present (profile 0.0 >= cut 0.0) with no "
-                   "evidence and coverage 0, though no sentence carries any frame")
 def test_text_without_sentences_has_no_frames_at_threshold_zero(model: Model) -> None:
     result = predict("", model=model, threshold=0.0)
     assert result.n_sentences == 0
@@ -245,10 +238,6 @@ def test_a_leading_byte_order_mark_is_ignored(model: Model) -> None:
     assert with_bom.sentences[0].text == text.strip()
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="BUG: score.predict strips a leading BOM, then gives "
-                   "offsets into the stripped text, so text[start:end] != sentence.text for the "
-                   "text the caller passed")
 def test_offsets_with_a_byte_order_mark_index_the_text_given(model: Model) -> None:
     text = "\ufeffKazakh security forces killed five suspected militants.\n"
     sentence = predict(text, model=model).sentences[0]
@@ -256,18 +245,11 @@ def test_offsets_with_a_byte_order_mark_index_the_text_given(model: Model) -> No
     assert text[sentence.start:sentence.end] == sentence.text
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError,
-                   reason="BUG: score.predict removes only one leading BOM; "
-                   "segment.iter_sentences then raises ValueError on the second")
 def test_two_byte_order_marks_do_not_crash(model: Model) -> None:
     result = predict("\ufeff\ufeffThe militants were killed.", model=model)
     assert result.n_sentences == 1
 
 
-@pytest.mark.xfail(strict=True, raises=UnicodeEncodeError,
-                   reason="BUG: score.predict on a str holding a lone surrogate "
-                   "('\\ud800', e.g. from JSON or surrogateescape) raises UnicodeEncodeError from "
-                   "sentencex (segment._line_sentences) instead of scoring or raising a FramingError")
 def test_lone_surrogate_does_not_crash(model: Model) -> None:
     text = "The militants were killed \ud800 in Aqtobe."
     try:
@@ -367,9 +349,6 @@ def test_very_long_article_keeps_bounded_evidence(model: Model) -> None:
     ]), max_size=30).map("".join),
 ))
 def test_predict_never_raises_and_offsets_point_back(text: str, model: Model) -> None:
-    # A leading BOM is pinned by the two xfail tests above (offsets shift; a second BOM
-    # raises); drop this assume when they pass.
-    assume(not text.startswith("\ufeff"))
     result = predict(text, model=model, top=2)
     assert result.n_sentences == len(result.sentences)
     previous_end = 0
