@@ -73,7 +73,7 @@ def labels_check(
 
 LabelsOpt = Annotated[Path | None, typer.Option(
     "--labels", help="Labelled data: CSV, TSV or JSONL file, or a directory of CSVs "
-    "[default: labels/ with labels/codebook.toml].")]
+    "(default: labels/ with labels/codebook.toml).")]
 CodebookOpt = Annotated[Path | None, typer.Option(
     help="Codebook TOML (cue terms, constructed examples). Without it frames come from the data.")]
 TextColumn = Annotated[str, typer.Option(help="Column holding the text.")]
@@ -174,7 +174,7 @@ def evaluate_cli(
     test: Annotated[Path | None, typer.Option(help="Evaluate a trained model on this labelled "
                                                  "file instead of cross-validating.")] = None,
     model: Annotated[Path | None, typer.Option(help="Model directory for --test "
-                                                  "[default: the shipped model].")] = None,
+                                                  "(default: the shipped model).")] = None,
     text_column: TextColumn = "text",
     frames_column: FramesColumn = "frames",
     separator: Separator = ";",
@@ -212,7 +212,8 @@ def evaluate_cli(
 @app.command("info")
 @user_errors
 def info_cli(
-    model: Annotated[Path | None, typer.Argument(help="Model directory [default: shipped model].")] = None,
+    model: Annotated[Path | None, typer.Argument(
+        help="Model directory (default: the shipped model).")] = None,
 ) -> None:
     """Print a model's metadata as a model card."""
     from framing.model import read_meta
@@ -260,7 +261,7 @@ def model_card(meta: dict[str, Any], path: Path | None) -> str:
 
 
 ModelOpt = Annotated[Path | None, typer.Option("--model", help="Model directory "
-                                                 "[default: the shipped model].")]
+                                                 "(default: the shipped model).")]
 
 
 @app.command("score")
@@ -270,7 +271,7 @@ def score_cli(
                                                 "(scored recursively), or - for stdin.")],
     model: ModelOpt = None,
     fmt: Annotated[str | None, typer.Option("--format", help="table, json, jsonl or csv "
-                                               "[default: table on a terminal, else jsonl].")] = None,
+                                               "(default: table on a terminal, else jsonl).")] = None,
     threshold: Annotated[float | None, typer.Option(
         min=0.0, max=1.0, help="One threshold for every frame instead of the model's own.")] = None,
     top: Annotated[int, typer.Option(min=1, help="Evidence sentences per frame.")] = 3,
@@ -351,6 +352,131 @@ def explain_cli(
             typer.echo("    up:   " + ", ".join(f"{t.term} +{t.weight:.2f}" for t in e.up))
         if e.down:
             typer.echo("    down: " + ", ".join(f"{t.term} {t.weight:.2f}" for t in e.down))
+
+
+# --- Corpus scoring and summaries (framing.corpus, framing.cluster, framing.summarize) ------
+
+class _CorpusBar:
+    """Articles done, rate and time left on stderr, redrawn at most 5 times a second."""
+
+    def __init__(self) -> None:
+        self.start, self.drawn, self.shown = time.monotonic(), 0.0, False
+
+    def __call__(self, done: int, total: int | None) -> None:
+        now = time.monotonic()
+        if now - self.drawn < 0.2 and (total is None or done < total):
+            return
+        self.drawn = now
+        rate = done / max(now - self.start, 1e-9)
+        line = f"{done:,}/{total:,} articles" if total else f"{done:,} articles"
+        line += f"  {rate:,.0f}/s"
+        if total and rate > 0:
+            left = max(total - done, 0) / rate
+            line += f"  {int(left // 3600)}:{int(left % 3600 // 60):02d}:{int(left % 60):02d} left"
+        sys.stderr.write(f"\r{line}\033[K")
+        sys.stderr.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.shown:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+@app.command("score-corpus")
+@user_errors
+def score_corpus_cli(
+    source: Annotated[Path, typer.Argument(help="Corpus file: .jsonl, .csv, .tsv or .parquet, one "
+                                           "article per record.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Write one row per article here; "
+                                         ".jsonl, .csv, .tsv or .parquet (a directory of parts with "
+                                         "--scheduler).")],
+    sentences: Annotated[Path | None, typer.Option("--sentences", help="Also write one row per "
+                                                   "sentence to this file.")] = None,
+    id_column: Annotated[str, typer.Option(help="Column holding each article's unique id.")] = "id",
+    text_column: TextColumn = "text",
+    model: ModelOpt = None,
+    threshold: Annotated[float | None, typer.Option(
+        min=0.0, max=1.0, help="One threshold for every frame instead of the model's own.")] = None,
+    jobs: Annotated[int, typer.Option(min=1, help="Processes scoring on this machine (this one and "
+                                      "N-1 workers).")] = 1,
+    chunk_size: Annotated[int, typer.Option(min=1, help="Articles scored and written at a time.")] = 500,
+    resume: Annotated[bool, typer.Option("--resume", help="Keep what an interrupted run of this "
+                                         "command wrote; score the rest.")] = False,
+    no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar (there is "
+                                              "none when stderr is not a terminal).")] = False,
+    scheduler: Annotated[str | None, typer.Option(help="Score on the Dask cluster of this scheduler "
+                                                  "(e.g. tcp://10.0.0.5:8786).")] = None,
+    blocksize: Annotated[str, typer.Option(help="With --scheduler: bytes of JSONL/CSV per "
+                                           "partition.")] = "64MiB",
+) -> None:
+    """Score a corpus file: one row per article (id, its other columns, a score per frame,
+    the frames present). Malformed records are reported and skipped (exit status 1)."""
+    bar = _CorpusBar() if sys.stderr.isatty() and not no_progress and scheduler is None else None
+
+    def skipped(item: Any) -> None:
+        if bar is not None:
+            bar.clear()
+        err(f"{source}:{item.line}: {item.message}")
+
+    options: dict[str, Any] = dict(model=model, id_column=id_column, text_column=text_column,
+                                   sentences=sentences, threshold=threshold, on_skip=skipped)
+    if scheduler is not None:
+        if jobs != 1 or resume:
+            raise typer.BadParameter("--jobs and --resume are for one machine; with --scheduler "
+                                     "the cluster's workers share the work")
+        from framing.cluster import score_corpus_at
+
+        summary = score_corpus_at(scheduler, source, output, blocksize=blocksize, **options)
+    else:
+        from framing.corpus import score_corpus
+
+        try:
+            summary = score_corpus(source, output, jobs=jobs, chunk_size=chunk_size, resume=resume,
+                                   progress=bar, **options)
+        finally:
+            if bar is not None:
+                bar.close()
+    done = f"scored {summary.articles:,} article(s)"
+    if sentences is not None:
+        done += f" and {summary.sentences:,} sentence(s)"
+    done += f" into {output}"
+    if summary.resumed:
+        done += f"; {summary.resumed:,} were already there"
+    err(done + f"; {summary.skipped:,} malformed record(s) skipped")
+    if summary.skipped:
+        raise typer.Exit(1)
+
+
+@app.command("summarize")
+@user_errors
+def summarize_cli(
+    scores: Annotated[Path, typer.Argument(help="Output of score-corpus (.jsonl, .csv, .parquet, or "
+                                           "a directory of parts).")],
+    by: Annotated[list[str] | None, typer.Option("--by", help="Group by this column, or month "
+                                                 "(YYYY-MM of --date-column); repeatable.")] = None,
+    date_column: Annotated[str, typer.Option(help="Column holding the date, for --by month.")] = "date",
+    model: ModelOpt = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here (atomically) "
+                                                "instead of stdout.")] = None,
+) -> None:
+    """Frame prevalence per group: share of articles carrying each frame, mean article score."""
+    from framing import summarize as s
+
+    if fmt not in s.FORMATS:
+        raise typer.BadParameter(f"--format must be one of {', '.join(s.FORMATS)}, not {fmt!r}")
+    summary = s.summarize(scores, by=by or [], date_column=date_column, model=model)
+    render = {"table": s.render_table, "csv": s.render_csv, "json": s.render_json}[fmt]
+    _emit(render(summary), output)
+
+
+# --- end of corpus commands ---------------------------------------------------------------
 
 
 def main() -> None:
