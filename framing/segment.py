@@ -23,8 +23,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 from importlib.metadata import version
+from typing import Any
 
 from sentencex import get_sentence_boundaries
 
