@@ -79,6 +79,9 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         writer.writerow(["article_id", "sentence", "frames"])
         writer.writerows([r["article"], r["text"], r["frames"]] for r in rows)
     _news(root / "news.jsonl")
+    (root / "short.txt").write_text(
+        "Troops were ordered to shoot to kill after what the president called a coup attempt "
+        "by foreign-trained terrorists.\n", encoding="utf-8")
     return root
 
 
