@@ -26,7 +26,6 @@ import json
 import os
 import re
 import shutil
-import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -39,6 +38,7 @@ import numpy as np
 from framing.atomic import atomic_path, file_mode
 from framing.errors import FramingError, InputError, OutputError
 from framing.model import Model, load_model
+from framing.read import allow_long_csv_fields
 from framing.score import ArticleBatch, score_articles
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -179,15 +179,9 @@ def csv_record(fields: list[str], line: int, header: Sequence[str], id_at: int,
     return Record(line, fields[id_at], fields[text_at], carried)
 
 
-def _allow_long_csv_fields() -> None:
-    # The csv module refuses fields over 128 kB by default; a long article is one field.
-    # The limit is process-wide: raising it can only let more files be read.
-    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-
-
 def csv_rows(lines: Iterable[str], delimiter: str, first_line: int = 1) -> Iterator[tuple[int, list[str]]]:
     """Yield ``(line number of the row's first line, fields)``; blank lines are left out."""
-    _allow_long_csv_fields()
+    allow_long_csv_fields()
     reader = csv.reader(lines, delimiter=delimiter)
     last = 0
     for fields in reader:
@@ -486,7 +480,7 @@ class CsvWriter(TableWriter):
         return done
 
     def _recover(self, keep: set[str] | None) -> set[str]:
-        _allow_long_csv_fields()
+        allow_long_csv_fields()
         done: set[str] = set()
         end = 0
         with open(self.path, "rb") as f:

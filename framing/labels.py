@@ -15,7 +15,6 @@ import csv
 import io
 import json
 import re
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from pathlib import Path
 
 from framing.codebook import Codebook, file_sha256
 from framing.errors import LabelError
-from framing.read import decode_text
+from framing.read import allow_long_csv_fields, decode_text
 from framing.segment import split_sentences
 
 SEED_COLUMNS = ("article", "index", "start", "end", "text", "frames", "note")
@@ -31,7 +30,6 @@ MIN_EXAMPLES = 5  # below this a frame is flagged: too few examples to learn or 
 TABULAR_SUFFIXES = {".csv": ",", ".tsv": "\t"}
 JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
 
-csv.field_size_limit(sys.maxsize)  # whole articles can be one field
 
 
 @dataclass
@@ -109,6 +107,7 @@ def _read_text(path: Path) -> str:
 
 
 def _tabular_rows(path: Path, text: str, delimiter: str) -> Iterator[tuple[int, dict[str, str]]]:
+    allow_long_csv_fields()
     reader = csv.DictReader(_lines(text), delimiter=delimiter)
     try:
         for row in reader:

@@ -61,15 +61,18 @@ def build_pipeline(
     cue_weight: float = 1.0,
 ) -> Pipeline:
     """The unfitted pipeline: TF-IDF features (words, char_wb, cues) and one LR per frame."""
-    # dual: far faster when features outnumber texts, as here (same solution).
-    classifier = LogisticRegression(C=C, class_weight="balanced", solver="liblinear", dual=True,
-                                    max_iter=1000,
-                                    random_state=0)
     return Pipeline([
         ("features", build_features(cues, word_ngrams=word_ngrams, char_ngrams=char_ngrams,
                                     min_df=min_df, cue_weight=cue_weight)),
-        ("classifier", OneVsRestClassifier(classifier)),
+        ("classifier", build_classifier(C)),
     ])
+
+
+def build_classifier(C: float = 4.0) -> OneVsRestClassifier:  # noqa: N803 - scikit-learn's name
+    """One balanced logistic regression per frame (multi-label)."""
+    # dual: far faster when features outnumber texts, as here (same solution).
+    return OneVsRestClassifier(LogisticRegression(
+        C=C, class_weight="balanced", solver="liblinear", dual=True, max_iter=1000, random_state=0))
 
 
 @dataclass

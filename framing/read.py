@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import sys
 from collections.abc import Iterator
@@ -11,6 +12,14 @@ from typing import BinaryIO
 from framing.errors import InputError
 
 HTML_SUFFIXES = frozenset({".html", ".htm"})
+
+
+def allow_long_csv_fields() -> None:
+    """Let the csv module read fields over its 128 kB default: a long article is one field.
+
+    The limit is process-wide; raising it can only let more files be read.
+    """
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 
 def decode_text(data: bytes, source: str) -> str:
@@ -28,11 +37,18 @@ def decode_text(data: bytes, source: str) -> str:
 
 
 def extract_html(html: str, source: str) -> str:
-    """Return the main text of an HTML page (trafilatura), paragraphs on separate lines."""
+    """Return the main text of an HTML page (trafilatura), paragraphs on separate lines.
+
+    A page with markup but no article text found raises InputError naming ``source``
+    (rather than scoring silently as an empty article); an empty file stays empty.
+    """
     import trafilatura  # imported here: it is slow to import and only HTML needs it
 
     text = trafilatura.extract(html, include_comments=False, include_tables=False,
                                favor_precision=True)
+    if not text and html.strip():
+        raise InputError(f"{source}: no article text found in this HTML page; "
+                         "save the article's text as .txt and score that")
     return text or ""
 
 

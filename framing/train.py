@@ -24,7 +24,7 @@ from framing.codebook import Codebook
 from framing.errors import TrainingError
 from framing.features import build_features
 from framing.labels import MIN_EXAMPLES, LabelledSet
-from framing.model import Model, build_pipeline, environment
+from framing.model import Model, build_classifier, build_pipeline, environment
 from framing.segment import segmenter_info
 
 # Searched by grouped cross-validation. Kept small on purpose: with ~100 sentences in five
@@ -159,10 +159,6 @@ class _FoldFeatures:
                 sp.hstack([p[1] for p in parts], format="csr"))
 
 
-def _classifier(C: float) -> Any:  # noqa: N803
-    return build_pipeline({}, C=C).steps[-1][1]
-
-
 def out_of_fold(rows: TrainingRows, params: dict[str, Any], cues: dict[str, list[str]],
                 splits: list[tuple[np.ndarray, np.ndarray]],
                 tick: Callable[[], None] | None = None,
@@ -172,7 +168,7 @@ def out_of_fold(rows: TrainingRows, params: dict[str, Any], cues: dict[str, list
     P = np.full(rows.Y.shape, np.nan)
     for (train, test), fold in zip(splits, cache, strict=True):
         X_train, X_test = fold.matrices(params)
-        classifier = _classifier(params.get("C", 4.0))
+        classifier = build_classifier(params.get("C", 4.0))
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Label .* is present in all training examples")
             classifier.fit(X_train, rows.Y[train])

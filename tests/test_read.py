@@ -136,3 +136,17 @@ def test_html_source_is_kept_for_txt(tmp_path: Path) -> None:
     path = tmp_path / "page.txt"
     path.write_text(HTML_PAGE, encoding="utf-8")
     assert read_article(path) == HTML_PAGE
+
+
+def test_html_page_without_article_text_is_a_clear_error(tmp_path: Path) -> None:
+    page = tmp_path / "shell.html"
+    page.write_text("<html><head><title>Loading</title></head><body><div id='app'></div></body></html>",
+                    encoding="utf-8")
+    with pytest.raises(InputError, match=r"shell\.html: no article text found in this HTML page"):
+        read_article(page)
+
+
+def test_empty_html_file_is_an_empty_article(tmp_path: Path) -> None:
+    page = tmp_path / "empty.html"
+    page.write_text("", encoding="utf-8")
+    assert read_article(page) == ""
