@@ -16,6 +16,15 @@ _LINE_RULES: tuple[tuple[str, str], ...] = (
     ("accessibility", r"accessibility links|skip to (main )?content|skip navigation"),
     ("banner", r"breaking news|latest headlines|top stories|most read|trending( now)?"),
     ("social", r"follow us( on .{1,40})?|share (this|on) .{1,40}|share this (article|story)"),
+    # Share buttons scraped as text: "Share", "Share - WeChat", "Share: Facebook | X" (China Daily).
+    ("social", r"share\s*([-\u2013\u2014:|]\s*.{0,40})?"),
+    # Breadcrumbs: "Home / Opinion / Editorials", "Home > World > Asia" (China Daily, CGTN).
+    ("breadcrumb", r"home(\s*[/>\u00bb\u203a|]\s*[\w&' -]{1,40}){1,6}"),
+    # Breadcrumbs without "Home": three or more short sections and no sentence punctuation.
+    ("breadcrumb", r"[\w&' -]{1,30}(\s+[/>\u00bb\u203a]\s+[\w&' -]{1,30}){2,6}"),
+    # "Source: Xinhua Published: 2022-01-08 16:32:01" and "Editor: Li Jing" (Global Times, Xinhua).
+    ("dateline furniture", r"source:\s*.{1,60}?\s+(published|updated|editor):\s*.{0,60}"),
+    ("dateline furniture", r"(published|updated|editor|source):\s*[\w .,:/&'-]{1,60}"),
     # Image placeholders left by scrapers, e.g. "  • 16x9 Image" (RFE/RL).
     ("image", r"[•·*-]?\s*\d+x\d+\s+image"),
     # Outlet self-promotion footers, e.g. RFE/RL's "journalists report the news in 27 languages".
@@ -34,7 +43,22 @@ _RELATED = re.compile(r"RELATED\b.*")
 _SENTENCE_RULES: tuple[tuple[str, str], ...] = (
     ("photo credit", r"(photo|image|picture|video)s?( by|:| credit:?| courtesy of) .{1,150}"),
     ("photo credit", r"(file )?photo:?\s*(reuters|ap|afp|getty images|epa)\b.*"),
+    # Bracketed credits: "[Photo/VCG]", "[Photo by Zhang Wei/China Daily]" (China Daily).
+    ("photo credit", r"\[\s*(photo|image|video|file photo)\b[^\]]{0,100}\]"),
 )
+
+# A photo agency's name glued to the end of a caption, with or without a photographer:
+# "... in Almaty on Jan. 6.XINHUA", "... police. REUTERS/Pavel Mikheyev", "... square.[Photo/VCG]".
+# Case-sensitive capitals, and only after sentence-final punctuation, so "said AFP" stays.
+_AGENCIES = r"XINHUA|REUTERS|AFP|AP|EPA|EPA-EFE|VCG|TASS|SPUTNIK|ANADOLU|GETTY IMAGES|CFP|IC|IMAGINECHINA"
+_GLUED_CREDIT = re.compile(
+    r"(?<=[.!?\"'\u201d)])\s*(?:"
+    rf"\(?(?:{_AGENCIES})(?:/[\w .'-]{{1,60}})?\)?"
+    r"|\[\s*(?i:photo|image|video|file photo)\b[^\]]{0,100}\]"
+    r"|\(\s*(?i:photo|image):?\s*[^)]{1,60}\)"
+    rf"|\(\s*(?i:{_AGENCIES})\s*/[^)]{{1,60}}\)"
+    r")\s*$")
+
 
 _LINE_PATTERNS = tuple((name, re.compile(rx, re.IGNORECASE)) for name, rx in _LINE_RULES)
 _SENTENCE_PATTERNS = tuple((name, re.compile(rx, re.IGNORECASE)) for name, rx in _SENTENCE_RULES)
@@ -58,7 +82,23 @@ def furniture_sentence(sentence: str) -> str | None:
     for name, pattern in _SENTENCE_PATTERNS:
         if pattern.fullmatch(sentence):
             return name
+    if _CREDIT_UNIT.fullmatch(sentence):
+        return "photo credit"
     return furniture_line(sentence)
+
+
+# The same credit when the segmenter has cut it off as a unit of its own ("XINHUA").
+# In parentheses with a photographer the case varies ("(Xinhua/Kadyrzhan)"): any case there.
+_CREDIT_UNIT = re.compile(rf"\(?(?:{_AGENCIES})(?:/[\w .'-]{{1,60}})?\)?"
+                          rf"|\(\s*(?i:{_AGENCIES})\s*/[^)]{{1,60}}\)")
+
+
+def glued_credit(sentence: str) -> int:
+    """Length of a photo credit glued to the end of a caption (0 when there is none)."""
+    match = _GLUED_CREDIT.search(sentence)
+    if match is None or match.start() == 0:
+        return 0
+    return len(sentence) - match.start()
 
 
 def same_headline(a: str, b: str) -> bool:

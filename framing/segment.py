@@ -28,7 +28,7 @@ from typing import Any
 
 from sentencex import get_sentence_boundaries
 
-from framing.furniture import furniture_line, furniture_sentence, same_headline
+from framing.furniture import furniture_line, furniture_sentence, glued_credit, same_headline
 
 SEGMENTER = "sentencex"
 _LANGUAGE = "en"
@@ -119,6 +119,10 @@ def iter_sentences(text: str) -> Iterator[Sentence]:
             sentence = text[start:end]
             if furniture_sentence(sentence):
                 continue
+            trim = glued_credit(sentence)
+            if trim:
+                end -= trim
+                sentence = text[start:end]
             yield Sentence(index=index, start=start, end=end, text=sentence)
             index += 1
 

@@ -252,3 +252,78 @@ def test_non_ascii_space_before_a_period_does_not_crash(space: str) -> None:
     sentences = split_sentences(text)
     assert all(text[s.start:s.end] == s.text for s in sentences)
     assert sentences[-1].text == "Calm returned."
+
+
+# --- furniture of plain-text copies of state-media pages (issue 8) ----------------------------
+# Every text below is CONSTRUCTED for the test, in the shape such pages have.
+
+@pytest.mark.parametrize("line", [
+    "Share", "Share - WeChat", "Share: Facebook | X", "share \u2013 Weibo",
+])
+def test_share_button_lines_are_removed(line: str) -> None:
+    text = f"Police detained 40 people.\n{line}\nThe curfew was lifted.\n"
+    assert [s.text for s in split_sentences(text)] == [
+        "Police detained 40 people.", "The curfew was lifted."]
+
+
+def test_share_in_prose_is_kept() -> None:
+    text = "Share prices fell after the riots.\nShare the road, officials urged drivers.\n"
+    assert [s.text for s in split_sentences(text)] == [
+        "Share prices fell after the riots.", "Share the road, officials urged drivers."]
+
+
+@pytest.mark.parametrize("line", [
+    "[Photo/VCG]", "[Photo by Zhang Wei/China Daily]", "[ Photo provided to the paper ]",
+])
+def test_bracketed_photo_credits_are_removed_alone_and_after_a_caption(line: str) -> None:
+    assert split_sentences(f"{line}\n") == []
+    assert [s.text for s in split_sentences(f"Residents walk past a shop. {line}\n")] == [
+        "Residents walk past a shop."]
+    assert [s.text for s in split_sentences(f"Residents walk past a shop.{line}\n")] == [
+        "Residents walk past a shop."]
+
+
+@pytest.mark.parametrize("line", [
+    "Home / Opinion / Editorials", "Home > World > Asia", "HOME \u00bb China",
+    "World / Asia-Pacific / Central Asia",
+])
+def test_breadcrumbs_are_removed(line: str) -> None:
+    assert [s.text for s in split_sentences(f"{line}\nTroops left the city.\n")] == ["Troops left the city."]
+
+
+def test_slashes_in_prose_are_kept() -> None:
+    text = "Police fired at 3/4 of the crowd.\nHome / away fans clashed, police said.\n"
+    assert [s.text for s in split_sentences(text)] == [
+        "Police fired at 3/4 of the crowd.", "Home / away fans clashed, police said."]
+
+
+@pytest.mark.parametrize("line", [
+    "Source: Xinhua Published: 2022-01-08 16:32:01",
+    "Source: Global Times  Published: 2022/1/8 19:43:09",
+    "Editor: Li Jing", "Published: 2022-01-08", "Updated: Jan 8, 2022 10:02",
+])
+def test_source_and_published_lines_are_removed(line: str) -> None:
+    assert [s.text for s in split_sentences(f"Calm returned.\n{line}\n")] == ["Calm returned."]
+
+
+def test_source_in_a_sentence_is_kept() -> None:
+    text = "Source: a senior official, speaking on condition of anonymity, said the toll would rise.\n"
+    assert [s.text for s in split_sentences(text)] == [text.strip()]
+
+
+@pytest.mark.parametrize("caption", [
+    "Police stand guard in Almaty on Jan. 6, 2022.XINHUA",
+    "Police stand guard in Almaty on Jan. 6, 2022. REUTERS/Pavel Mikheyev",
+    "Police stand guard in Almaty on Jan. 6, 2022. (Xinhua/Kadyrzhan)",
+    "Police stand guard in Almaty on Jan. 6, 2022.(AFP)",
+])
+def test_agency_glued_to_a_caption_is_cut_off(caption: str) -> None:
+    sentences = split_sentences(f"{caption}\n")
+    assert [s.text for s in sentences] == ["Police stand guard in Almaty on Jan. 6, 2022."]
+    assert all(caption[s.start:s.end] == s.text for s in sentences)
+
+
+def test_agency_named_in_prose_is_kept() -> None:
+    text = "The statement was carried by XINHUA. Reporters for AFP saw troops.\n"
+    assert [s.text for s in split_sentences(text)] == [
+        "The statement was carried by XINHUA.", "Reporters for AFP saw troops."]
