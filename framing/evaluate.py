@@ -11,12 +11,13 @@ from framing.errors import LabelError
 from framing.labels import LabelledSet
 from framing.model import Model
 from framing.train import (
-    DEFAULT_GRID,
-    PLAIN_GRID,
+    CORPUS,
+    LABELLED,
     Progress,
     check_trainable,
     nested_cv,
     report,
+    search_grid,
     training_rows,
 )
 
@@ -26,21 +27,25 @@ def cross_validate(
     codebook: Codebook,
     *,
     grid: dict[str, list[Any]] | None = None,
+    search: str = "full",
     use_codebook: bool = True,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Per-frame precision, recall, F1 and support by nested grouped cross-validation.
+    """Per-frame precision, recall, F1, support and calibration by nested grouped CV.
 
-    Whole articles are held out; settings and thresholds are chosen inside each fold;
-    constructed examples are only ever in training folds.
+    Whole articles are held out; settings, calibration and thresholds are chosen inside each
+    fold; constructed examples are only ever in training folds. The scores are on the
+    labelled (real) texts; on the constructed corpus only when there are no labelled texts.
     """
-    grid = dict(grid or (DEFAULT_GRID if use_codebook else PLAIN_GRID))
+    use_codebook = use_codebook and any(f.cues or f.constructed_examples for f in codebook.frames)
+    rows = training_rows(data, codebook, use_examples=use_codebook)
+    grid = dict(grid) if grid is not None else search_grid(search, use_codebook=use_codebook, rows=rows)
     if not use_codebook:
         grid["cue_weight"] = [0.0]
-    rows = training_rows(data, codebook, use_examples=use_codebook)
     check_trainable(rows)
     cues = {f.id: list(f.cues) for f in codebook.frames} if use_codebook else {}
-    result = nested_cv(rows, cues, grid, progress)
+    test = (LABELLED,) if (rows.origin == LABELLED).any() else (CORPUS,)
+    result = nested_cv(rows, cues, grid, progress, test=test)
     result["grouped"] = data.grouped
     return result
 

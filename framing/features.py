@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -104,3 +105,44 @@ def build_features(
         blocks.append(("cues", CueFeatures(cues)))
         weights["cues"] = cue_weight
     return FeatureUnion(blocks, transformer_weights=weights)
+
+
+CUE_MODES = ("all", "own")  # every frame sees every cue column / only its own frame's
+
+
+def cue_masks(blocks: list[tuple[str, Any, int]], frame_ids: list[str],
+              mode: str) -> list[np.ndarray | None] | None:
+    """Per frame, which feature columns its regression may use (None: all of them).
+
+    ``blocks`` are the fitted feature blocks in column order as (name, transformer, width).
+    In ``"own"`` mode a frame may use the word and character columns, the cue-term columns
+    of its own cues and its own cue-sum column, but not the cue columns of other frames: a
+    cue term shared by two frames counts for both. In ``"all"`` mode (or without a cue
+    block) every frame uses every column.
+    """
+    if mode not in CUE_MODES:
+        raise ValueError(f"cue mode must be one of {', '.join(CUE_MODES)}, not {mode!r}")
+    cue = next(((t, sum(w for _, _, w in blocks[:i])) for i, (name, t, _) in enumerate(blocks)
+                if name == "cues"), None)
+    if mode == "all" or cue is None:
+        return None
+    transformer, offset = cue
+    width = sum(w for _, _, w in blocks)
+    membership = transformer.membership_.toarray().astype(bool)  # terms x cue frames
+    n_terms = membership.shape[0]
+    position = {f: j for j, f in enumerate(transformer.frames_)}
+    masks: list[np.ndarray | None] = []
+    for frame_id in frame_ids:
+        mask = np.ones(width, dtype=bool)
+        mask[offset:offset + n_terms + len(transformer.frames_)] = False
+        j = position.get(frame_id)
+        if j is not None:
+            mask[offset:offset + n_terms] = membership[:, j]
+            mask[offset + n_terms + j] = True
+        masks.append(mask)
+    return masks
+
+
+def union_blocks(union: FeatureUnion) -> list[tuple[str, Any, int]]:
+    """(name, fitted transformer, width) of a fitted feature union's blocks, in column order."""
+    return [(name, t, len(t.get_feature_names_out())) for name, t in union.transformer_list]

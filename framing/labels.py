@@ -43,9 +43,15 @@ class LabelledSet:
     sources: list[str] = field(default_factory=list)
     sha256: dict[str, str] = field(default_factory=dict)
     grouped: bool = True
+    # True for rows of a constructed training corpus (written, not real text); empty: none.
+    constructed: list[bool] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.texts)
+
+    def constructed_flags(self) -> list[bool]:
+        """Per row, whether it is constructed text (False for every row when none is marked)."""
+        return list(self.constructed) if self.constructed else [False] * len(self.texts)
 
     def counts(self) -> dict[str, int]:
         """Number of texts carrying each frame, in frame order."""

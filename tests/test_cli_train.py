@@ -57,7 +57,8 @@ def test_train_reports_examples_settings_and_scores(trained: tuple[Path, Result]
                                                      for f, n in TOY_COUNTS.items()]
     assert lines[5].startswith("chosen settings: C=")
     assert "cue_weight=0.0" in lines[5]  # no codebook: plain TF-IDF, no cue block
-    assert lines[6].startswith("cross-validated scores (nested grouped CV: 4 outer folds")
+    assert lines[6].startswith("cross-validated scores (nested grouped CV on labelled (real) texts: "
+                               "4 outer folds")
     assert lines[7].split() == ["frame", "precision", "recall", "F1", "support"]
     assert [line.split()[0] for line in lines[8:11]] == list(TOY_COUNTS)
     assert [int(line.split()[4]) for line in lines[8:11]] == list(TOY_COUNTS.values())
@@ -107,7 +108,8 @@ def test_evaluate_prints_a_table(toy_labels: Path) -> None:
     result = run("evaluate", "--labels", toy_labels)
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("nested grouped CV: 4 outer folds holding whole articles out")
+    assert lines[0].startswith("nested grouped CV on labelled (real) texts: 4 outer folds holding whole "
+                               "articles out")
     assert lines[1].split() == ["frame", "precision", "recall", "F1", "support"]
     assert {line.split()[0]: int(line.split()[4]) for line in lines[2:5]} == TOY_COUNTS
     assert lines[5].startswith("micro average") and lines[6].startswith("macro average")
@@ -119,7 +121,7 @@ def test_evaluate_as_json(toy_labels: Path) -> None:
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert {f: s["support"] for f, s in report["frames"].items()} == TOY_COUNTS
-    assert set(report["micro"]) == {"precision", "recall", "f1", "support"}
+    assert set(report["micro"]) == {"precision", "recall", "f1", "support", "brier", "ece"}
     assert report["n_test_texts"] == 32
     assert report["grouped"] is True
 

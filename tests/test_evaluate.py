@@ -14,7 +14,7 @@ from framing.labels import load_training_data, read_labelled
 from framing.model import Model, save_model
 from framing.train import report
 
-SCORES = {"precision", "recall", "f1", "support", "few_examples"}
+SCORES = {"precision", "recall", "f1", "support", "few_examples", "brier", "ece"}
 WriteTable = Callable[..., Path]
 
 
@@ -26,10 +26,13 @@ def test_cross_validate_reports_every_frame_and_both_averages(toy_labels: Path,
     for scores in result["frames"].values():
         assert set(scores) == SCORES
         assert 0.0 <= scores["precision"] <= 1.0 and 0.0 <= scores["recall"] <= 1.0
-    for kind in ("micro", "macro"):
-        assert set(result[kind]) == {"precision", "recall", "f1", "support"}
+    assert set(result["micro"]) == {"precision", "recall", "f1", "support", "brier", "ece"}
+    assert set(result["macro"]) == {"precision", "recall", "f1", "support"}
+    for scores in result["frames"].values():
+        assert 0.0 <= scores["brier"] <= 1.0 and 0.0 <= scores["ece"] <= 1.0
     assert result["grouped"] is True
-    assert result["method"].startswith("nested grouped CV: 4 outer folds holding whole articles out")
+    assert result["method"].startswith("nested grouped CV on labelled (real) texts: 4 outer folds "
+                                       "holding whole articles out")
     # Constructed examples are never tested: support counts the real labelled texts only.
     assert len(book.frame("talks").constructed_examples) == 2
     assert result["n_test_texts"] == len(data) == 32

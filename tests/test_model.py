@@ -93,16 +93,16 @@ def test_meta_describes_the_model(saved: Path, toy_result: TrainResult) -> None:
     assert meta["examples"]["articles"] == 4
     assert meta["examples"]["constructed_texts"] == 6
     assert meta["examples"]["per_frame"] == {
-        "prices": {"labelled": 12, "constructed": 2},
-        "terror": {"labelled": 12, "constructed": 2},
-        "talks": {"labelled": 8, "constructed": 2},
+        "prices": {"labelled": 12, "corpus": 0, "constructed": 2},
+        "terror": {"labelled": 12, "corpus": 0, "constructed": 2},
+        "talks": {"labelled": 8, "corpus": 0, "constructed": 2},
     }
     assert meta["thresholds"] == {f: pytest.approx(t) for f, t in
                                   zip(meta["frame_ids"], toy_result.model.thresholds, strict=True)}
     assert meta["hyperparameters"] == toy_result.params
     assert set(meta["cv"]["frames"]) == {"prices", "terror", "talks"}
     for scores in meta["cv"]["frames"].values():
-        assert set(scores) == {"precision", "recall", "f1", "support", "few_examples"}
+        assert set(scores) == {"precision", "recall", "f1", "support", "few_examples", "brier", "ece"}
     assert meta["cv"]["micro"]["f1"] == toy_result.cv["micro"]["f1"]
     assert meta["segmenter"] == segmenter_info()
     assert meta["segmenter"]["name"] == "sentencex"

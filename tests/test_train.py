@@ -175,7 +175,7 @@ def test_training_with_a_codebook_uses_cues_and_constructed_examples(toy_labels:
     result = train(data, book, grid={"C": [1.0], "cue_weight": [1.0]})
     model = result.model
     assert any(name.startswith("cues__") for name in model.feature_names)
-    assert result.counts["talks"] == {"labelled": 8, "constructed": 2}
+    assert result.counts["talks"] == {"labelled": 8, "corpus": 0, "constructed": 2}
     assert model.meta["codebook"] == {"path": str(toy_codebook), "sha256": book.sha256}
     assert model.meta["hyperparameters"] == {"C": 1.0, "cue_weight": 1.0}
     assert result.warnings == []
@@ -191,15 +191,16 @@ def test_training_without_the_codebook_is_plain_tfidf(toy_labels: Path, toy_code
     assert not any(n.startswith("cues__") for n in result.model.feature_names)
     assert result.model.meta["codebook"] is None
     assert result.model.meta["examples"]["constructed_texts"] == 0
-    assert result.counts["talks"] == {"labelled": 8, "constructed": 0}
+    assert result.counts["talks"] == {"labelled": 8, "corpus": 0, "constructed": 0}
 
 
 def test_progress_counts_every_fit_of_the_search(toy_labels: Path, toy_codebook: Path) -> None:
     data, book = toy_set(toy_labels, toy_codebook)
     calls: list[tuple[int, int]] = []
     train(data, book, grid={"C": [1.0, 4.0]}, progress=lambda done, total: calls.append((done, total)))
-    # 4 outer folds, each: 2 settings x 3 inner folds, then the fold's own fit
-    assert calls == [(n, 28) for n in range(1, 29)]
+    # nested CV: 4 outer folds, each 2 settings x 3 inner folds, then the fold's own fit (28);
+    # then the final search, 2 settings x 4 folds, and the final fit (9): one count over all
+    assert calls == [(n, 37) for n in range(1, 38)]
 
 
 def user_rows(toy_rows: list[dict[str, str]]) -> list[dict[str, str]]:
@@ -231,9 +232,9 @@ def test_training_on_a_users_file_takes_frames_from_the_data(
     assert model.meta["examples"]["articles"] == 4
     assert model.meta["examples"]["constructed_texts"] == 0
     assert not any(n.startswith("cues__") for n in model.feature_names)
-    assert result.counts == {"prices": {"labelled": 12, "constructed": 0},
-                             "talks": {"labelled": 8, "constructed": 0},
-                             "terror": {"labelled": 12, "constructed": 0}}
+    assert result.counts == {"prices": {"labelled": 12, "corpus": 0, "constructed": 0},
+                             "talks": {"labelled": 8, "corpus": 0, "constructed": 0},
+                             "terror": {"labelled": 12, "corpus": 0, "constructed": 0}}
     assert result.cv["n_test_texts"] == 32
 
 
