@@ -49,25 +49,39 @@ def user_errors(func: F) -> F:
 @labels_app.command("check")
 @user_errors
 def labels_check(
-    labels: Annotated[Path, typer.Argument(help="Label CSV file or directory of them.")] = Path("labels"),
+    labels: Annotated[Path | None, typer.Argument(
+        help="Label CSV file or directory of them (default: the seed labels in labels/ and the "
+             "constructed corpus in labels/constructed/).")] = None,
     codebook: Annotated[Path, typer.Option(help="Codebook TOML.")] = Path("labels/codebook.toml"),
-    seeds: Annotated[Path, typer.Option(help="Directory of the labelled articles.")] = Path("seeds"),
+    seeds: Annotated[Path | None, typer.Option(
+        help="Directory of the labelled articles (default: seeds/ for the seed labels).")] = None,
 ) -> None:
     """Validate hand labels against the codebook and the article texts."""
     from framing.codebook import load_codebook
-    from framing.labels import check_labels
+    from framing.labels import DEFAULT_CORPUS, DEFAULT_CORPUS_ARTICLES, DEFAULT_LABELS, check_labels
 
-    report = check_labels(labels, load_codebook(codebook), seeds)
-    for problem in report.problems:
-        err(str(problem))
-    typer.echo(f"{report.sentences} labelled sentences")
-    width = max(len(f) for f in report.counts)
-    for frame_id, count in report.counts.items():
-        typer.echo(f"  {frame_id:<{width}}  {count:>4}")
-    for warning in report.warnings:
-        err(f"warning: {warning}")
-    if not report.ok:
-        err(f"{len(report.problems)} problem(s) found in {labels}")
+    book = load_codebook(codebook)
+    if labels is None:
+        targets = [(DEFAULT_LABELS, seeds or Path("seeds"))]
+        if DEFAULT_CORPUS.exists():
+            targets.append((DEFAULT_CORPUS, DEFAULT_CORPUS_ARTICLES))
+    else:
+        targets = [(labels, seeds or Path("seeds"))]
+    failed = 0
+    for path, articles in targets:
+        report = check_labels(path, book, articles)
+        for problem in report.problems:
+            err(str(problem))
+        typer.echo(f"{path}: {report.sentences} labelled sentences")
+        width = max(len(f) for f in report.counts)
+        for frame_id, count in report.counts.items():
+            typer.echo(f"  {frame_id:<{width}}  {count:>4}")
+        for warning in report.warnings:
+            err(f"warning: {warning}")
+        if not report.ok:
+            err(f"{len(report.problems)} problem(s) found in {path}")
+            failed += 1
+    if failed:
         raise typer.Exit(1)
 
 

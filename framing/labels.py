@@ -354,6 +354,11 @@ def _check_row(row: dict[str, str], codebook: Codebook, seeds_dir: Path,
 
 DEFAULT_LABELS = Path("labels")
 DEFAULT_CODEBOOK = Path("labels/codebook.toml")
+# The constructed training corpus (written and hand-labelled for training, not real text;
+# see labels/constructed/README.md). Its rows are marked constructed: they train the model
+# and are scored separately, never counted as seed data.
+DEFAULT_CORPUS = Path("labels/constructed/sentences.csv")
+DEFAULT_CORPUS_ARTICLES = Path("labels/constructed/articles")
 
 
 def load_training_data(
@@ -364,18 +369,40 @@ def load_training_data(
     frames_column: str = "frames",
     separator: str = ";",
     group_column: str | None = "article",
+    corpus: str | Path | None = None,
 ) -> tuple[LabelledSet, Codebook]:
     """Labelled data and its codebook, as ``framing train`` and ``evaluate`` take them.
 
-    With no ``labels`` the hand labels in ``labels/`` and ``labels/codebook.toml`` are used.
-    With ``labels`` but no ``codebook``, the frames are the ids found in the data and the
-    model has no cue block or constructed examples.
+    With no ``labels`` the seed hand labels in ``labels/``, the constructed corpus in
+    ``labels/constructed/`` and ``labels/codebook.toml`` are used. With ``labels`` but no
+    ``codebook``, the frames are the ids found in the data and the model has no cue block or
+    constructed examples. ``corpus`` adds a constructed corpus of one's own (same columns as
+    ``labels``, grouped by article), marked as constructed.
     """
     from framing.codebook import load_codebook
 
     if labels is None:
         labels, codebook = DEFAULT_LABELS, codebook or DEFAULT_CODEBOOK
+        if corpus is None and DEFAULT_CORPUS.exists():
+            corpus = DEFAULT_CORPUS
     book = load_codebook(codebook) if codebook is not None else None
-    data = read_labelled(labels, text_column=text_column, frames_column=frames_column,
-                         separator=separator, group_column=group_column, codebook=book)
+    options = {"text_column": text_column, "frames_column": frames_column, "separator": separator,
+               "group_column": group_column, "codebook": book}
+    data = read_labelled(labels, **options)  # type: ignore[arg-type]
+    if corpus is not None:
+        data = join_corpus(data, read_labelled(corpus, **options))  # type: ignore[arg-type]
     return data, book or Codebook.from_ids(data.frame_ids)
+
+
+def join_corpus(data: LabelledSet, corpus: LabelledSet) -> LabelledSet:
+    """``data`` followed by the rows of a constructed ``corpus``, which are marked constructed."""
+    if not corpus.grouped:
+        raise LabelError(f"{', '.join(corpus.sources)}: a constructed corpus needs its article "
+                         "column, so whole articles can be held out in cross-validation")
+    ids = data.frame_ids if data.frame_ids == corpus.frame_ids else \
+        sorted(set(data.frame_ids) | set(corpus.frame_ids))
+    return LabelledSet(
+        texts=data.texts + corpus.texts, frames=data.frames + corpus.frames,
+        groups=data.groups + [f"constructed:{g}" for g in corpus.groups], frame_ids=ids,
+        sources=data.sources + corpus.sources, sha256={**data.sha256, **corpus.sha256},
+        grouped=data.grouped, constructed=data.constructed_flags() + [True] * len(corpus))
