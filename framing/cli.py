@@ -458,22 +458,52 @@ def score_corpus_cli(
 def summarize_cli(
     scores: Annotated[Path, typer.Argument(help="Output of score-corpus (.jsonl, .csv, .parquet, or "
                                            "a directory of parts).")],
-    by: Annotated[list[str] | None, typer.Option("--by", help="Group by this column, or month "
-                                                 "(YYYY-MM of --date-column); repeatable.")] = None,
-    date_column: Annotated[str, typer.Option(help="Column holding the date, for --by month.")] = "date",
-    model: ModelOpt = None,
+    by: Annotated[list[str] | None, typer.Option("--by", help="Group by this column, or by week, "
+                                                 "month, quarter or year of --date-column; "
+                                                 "repeatable.")] = None,
+    date_column: Annotated[str, typer.Option(help="Column holding the date, for --by week..year.")] = "date",
+    pivot: Annotated[bool, typer.Option("--pivot", help="A row per group, a column per frame.")] = False,
+    model: Annotated[Path | None, typer.Option("--model", help="Model that scored the file (default: "
+                                                 "frames from its sidecar or its columns).")] = None,
     fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here (atomically) "
                                                 "instead of stdout.")] = None,
 ) -> None:
-    """Frame prevalence per group: share of articles carrying each frame, mean article score."""
+    """Frame prevalence per group: share of articles carrying each frame (95% interval), mean score."""
     from framing import summarize as s
 
     if fmt not in s.FORMATS:
         raise typer.BadParameter(f"--format must be one of {', '.join(s.FORMATS)}, not {fmt!r}")
     summary = s.summarize(scores, by=by or [], date_column=date_column, model=model)
-    render = {"table": s.render_table, "csv": s.render_csv, "json": s.render_json}[fmt]
-    _emit(render(summary), output)
+    _emit(s.render(summary, fmt, pivoted=pivot), output)
+
+
+@app.command("report")
+@user_errors
+def report_cli(
+    scores: Annotated[Path, typer.Argument(help="Output of score-corpus (.jsonl, .csv, .parquet, or "
+                                           "a directory of parts).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.")],
+    sentences: Annotated[Path | None, typer.Option("--sentences", help="The sentence table of "
+                                                   "score-corpus --sentences: evidence and coverage.")] = None,
+    by: Annotated[list[str] | None, typer.Option("--by", help="Group by this column, or by week, "
+                                                 "month, quarter or year of --date-column (the time "
+                                                 "axis); repeatable.")] = None,
+    date_column: Annotated[str, typer.Option(help="Column holding the date.")] = "date",
+    id_column: Annotated[str, typer.Option(help="Column holding each article's id.")] = "id",
+    model: Annotated[Path | None, typer.Option("--model", help="Model that scored the file (default: "
+                                                 "from its sidecar).")] = None,
+    title: Annotated[str | None, typer.Option(help="Title of the report.")] = None,
+) -> None:
+    """One self-contained HTML report of a scored corpus: prevalence per group with intervals,
+    over time, differences, co-occurrence, evidence sentences, the model card."""
+    from framing.atomic import write_text_atomic
+    from framing.corpus_report import build_report, render_report
+
+    report = build_report(scores, sentences=sentences, by=by or [], date_column=date_column,
+                          id_column=id_column, model=model)
+    write_text_atomic(output, render_report(report, title=title))
+    err(f"report of {report.articles:,} article(s) written to {output}")
 
 
 # --- end of corpus commands ---------------------------------------------------------------
