@@ -270,7 +270,7 @@ def score_cli(
     inputs: Annotated[list[str], typer.Argument(help="Article files (.txt, .html), directories "
                                                 "(scored recursively), or - for stdin.")],
     model: ModelOpt = None,
-    fmt: Annotated[str | None, typer.Option("--format", help="table, json, jsonl or csv "
+    fmt: Annotated[str | None, typer.Option("--format", help="table, json, jsonl, csv or html "
                                                "(default: table on a terminal, else jsonl).")] = None,
     threshold: Annotated[float | None, typer.Option(
         min=0.0, max=1.0, help="One threshold for every frame instead of the model's own.")] = None,
@@ -278,7 +278,8 @@ def score_cli(
     sentences: Annotated[bool, typer.Option("--sentences", help="Include every sentence's scores "
                                             "(CSV: one row per sentence).")] = False,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here "
-                                                   "(atomically) instead of stdout.")] = None,
+                                                   "(atomically) instead of stdout; with html and "
+                                                   "several articles, a directory.")] = None,
 ) -> None:
     """Score articles: the frames each carries, how strongly, where, and why."""
     from framing import report
@@ -287,34 +288,54 @@ def score_cli(
     from framing.score import predict
 
     fmt = fmt or ("table" if sys.stdout.isatty() and output is None else "jsonl")
-    if fmt not in report.FORMATS:
-        raise typer.BadParameter(f"--format must be one of {', '.join(report.FORMATS)}, not {fmt!r}")
+    if fmt not in (*report.FORMATS, "html"):
+        raise typer.BadParameter(f"--format must be one of {', '.join(report.FORMATS)} or html, not {fmt!r}")
+    sentences = sentences or fmt == "html"  # the html view highlights every sentence
     trained = load_model(model)
+    pages = []
     records, errors = [], []
     for name, path, problem in expand_inputs(inputs):
         try:
             if problem is not None:
                 raise problem
-            result = predict(read_input(path), model=trained, threshold=threshold, top=top,
-                             sentences=sentences)
+            article = read_input(path)
+            result = predict(article, model=trained, threshold=threshold, top=top, sentences=sentences)
         except FramingError as exc:
             err(f"error: {exc}")
             errors.append({"input": name, "error": str(exc)})
             continue
         records.append(report.article_record(name, result, sentences=sentences))
-    if fmt == "json":
-        text = report.render_json(records, errors, trained, threshold)
+        if fmt == "html":
+            pages.append((name, article, result))
+    if fmt == "html":
+        _emit_html(pages, trained, threshold, output)
+    elif fmt == "json":
+        _emit(report.render_json(records, errors, trained, threshold), output)
     elif fmt == "jsonl":
-        text = report.render_jsonl(records)
+        _emit(report.render_jsonl(records), output)
     elif fmt == "csv":
-        text = report.render_csv(records, trained, sentences=sentences)
+        _emit(report.render_csv(records, trained, sentences=sentences), output)
     else:
-        text = report.render_table(records, trained)
-    _emit(text, output)
+        _emit(report.render_table(records, trained), output)
     if errors:
         err(f"{len(errors)} of {len(records) + len(errors)} input(s) failed: "
             + ", ".join(e["input"] for e in errors))
         raise typer.Exit(1)
+
+
+def _emit_html(pages: list[Any], trained: Any, threshold: float | None, output: Path | None) -> None:
+    """One article: its page (stdout or --output); several: pages and an index in --output."""
+    from framing.article_html import FrameInfo, article_page, write_article_pages
+
+    frames = FrameInfo.from_model(trained, threshold)
+    if len(pages) == 1 and (output is None or output.suffix.lower() in (".html", ".htm")):
+        _emit(article_page(*pages[0], frames), output)
+    elif output is None:
+        raise typer.BadParameter("with --format html, several articles need --output DIR "
+                                 "(a page each and an index.html)")
+    elif pages:
+        written = write_article_pages(pages, frames, output)
+        err(f"{len(pages)} article page(s) and {written[0]} written")
 
 
 def _emit(text: str, output: Path | None) -> None:
