@@ -329,7 +329,8 @@ def _emit_html(pages: list[Any], trained: Any, threshold: float | None, output: 
 
     frames = FrameInfo.from_model(trained, threshold)
     if len(pages) == 1 and (output is None or output.suffix.lower() in (".html", ".htm")):
-        _emit(article_page(*pages[0], frames), output)
+        name, text, result = pages[0]
+        _emit(article_page(name, text, result, frames), output)
     elif output is None:
         raise typer.BadParameter("with --format html, several articles need --output DIR "
                                  "(a page each and an index.html)")
@@ -506,7 +507,7 @@ def report_cli(
                                            "a directory of parts).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.")],
     sentences: Annotated[Path | None, typer.Option("--sentences", help="The sentence table of "
-                                                   "score-corpus --sentences: evidence and coverage.")] = None,
+                                                   "score-corpus --sentences (evidence, coverage).")] = None,
     by: Annotated[list[str] | None, typer.Option("--by", help="Group by this column, or by week, "
                                                  "month, quarter or year of --date-column (the time "
                                                  "axis); repeatable.")] = None,

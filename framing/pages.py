@@ -40,6 +40,8 @@ def environment() -> Environment:
     """Templates from ``framing/templates``; autoescape on for every template."""
     env = Environment(loader=PackageLoader("framing", "templates"), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.globals["zip"] = zip
+    # Missing figures (None, or NaN: x != x) are empty cells.
     env.filters["pct"] = lambda x, digits=1: "" if x is None or x != x else f"{100 * x:.{digits}f}%"
     env.filters["num"] = lambda x, digits=3: "" if x is None or x != x else f"{x:.{digits}f}"
     return env
@@ -47,7 +49,7 @@ def environment() -> Environment:
 
 def asset(name: str) -> str:
     """The text of a file shipped in ``framing/templates`` (CSS, JS)."""
-    return resources.files("framing").joinpath("templates", name).read_text(encoding="utf-8")
+    return resources.files("framing").joinpath("templates").joinpath(name).read_text(encoding="utf-8")
 
 
 def csp(scripts: list[str]) -> str:
