@@ -124,8 +124,9 @@ def test_unknown_group_column_is_named(tmp_path: Path) -> None:
 
 def test_a_file_without_score_columns_is_refused(tmp_path: Path) -> None:
     path = write(tmp_path / "corpus.jsonl", [{"id": 1, "text": "an article, not scores"}])
-    with pytest.raises(InputError, match=r"corpus.jsonl:1: no score columns found \(expected them between "
-                                         r"'n_sentences' and 'frames'\) and no sidecar corpus.jsonl.framing.json"):
+    with pytest.raises(InputError, match=r"corpus.jsonl:1: no score columns found \(expected them "
+                                         r"between 'n_sentences' and 'frames'\) and no sidecar "
+                                         r"corpus.jsonl.framing.json"):
         summarize(path)
     with pytest.raises(InputError, match=r"corpus.jsonl:1: no score column for frame\(s\) "
                                          f"'{A}', .*is it `framing score-corpus` output of this model"):
@@ -202,7 +203,8 @@ def test_pivot_has_a_row_per_group_and_intervals_on_every_share(tmp_path: Path) 
     assert x["frames"][A] == {"with_frame": 2, "share": 0.6667, "share_low": round(low, 4),
                               "share_high": round(high, 4), "mean_score": 0.6333}
     as_csv = list(csv.DictReader(render(summary, "csv", pivoted=True).splitlines()))
-    assert as_csv[1]["outlet"] == "x" and as_csv[1][A] == "0.6667" and as_csv[1][f"{A}_low"] == str(round(low, 4))
+    assert as_csv[1]["outlet"] == "x" and as_csv[1][A] == "0.6667"
+    assert as_csv[1][f"{A}_low"] == str(round(low, 4))
     assert json.loads(render(summary, "json", pivoted=True))["groups"] == records
     lines = render(summary, "table", pivoted=True).splitlines()
     assert lines[0].split() == ["outlet", "articles", *FRAMES]
