@@ -55,7 +55,7 @@ def _pieces(text: str, result: dict[str, Any], frames: FrameInfo) -> list[dict[s
             pieces.append({"gap": text[at:s["start"]]})
         elif not exact and pieces:
             pieces.append({"gap": " "})
-        data = {"i": s["index"], "p": [round(s["scores"][f], 3) for f in frames.frame_ids],
+        data = {"i": s["index"], "p": [s["scores"][f] for f in frames.frame_ids],
                 "t": {f: [t["term"] for t in ts] for f, ts in s["terms"].items()}}
         pieces.append({"text": s["text"], "data": json_attribute(data),
                        "frames": [{"number": number[f] + 1, "colour": frame_colour(number[f])}
