@@ -181,3 +181,23 @@ def test_only_web_links_become_links(tmp_path: Path) -> None:
     corpus.scores.write_text("".join(json.dumps(a) + "\n" for a in articles), encoding="utf-8")
     html = render_report(build_report(corpus.scores, sentences=corpus.sentences))
     assert "javascript:" not in html
+
+
+def test_report_on_the_command_line(corpus: Corpus, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from framing.cli import app
+
+    runner = CliRunner()
+    out = tmp_path / "report.html"
+    result = runner.invoke(app, ["report", str(corpus.scores), "--sentences", str(corpus.sentences),
+                                 "--by", "outlet", "--by", "month", "-o", str(out),
+                                 "--title", "Three outlets"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == f"report of 50 article(s) written to {out}\n"
+    page = lxml.html.fromstring(out.read_text(encoding="utf-8"))
+    assert page.find(".//h1").text == "Three outlets"
+    result = runner.invoke(app, ["report", str(corpus.scores), "--by", "week", "--by", "month",
+                                 "-o", str(out)])
+    assert result.exit_code == 1
+    assert result.stderr == "error: --by week and month: give one period (the time axis)\n"

@@ -19,6 +19,10 @@
     th.setAttribute("aria-sort", descending ? "descending" : "ascending");
     rows.forEach(function (r) { body.appendChild(r); });
   }
+  // Printing shows the tables folded away in <details> (browsers without ::details-content).
+  window.addEventListener("beforeprint", function () {
+    document.querySelectorAll("details").forEach(function (d) { d.open = true; });
+  });
   document.querySelectorAll("table.sortable").forEach(function (table) {
     Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, column) {
       var button = document.createElement("button");
