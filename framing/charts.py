@@ -57,7 +57,7 @@ def _svg(fig: object, prefix: str) -> str:
 
 def heatmap(values: np.ndarray, rows: Sequence[str], columns: Sequence[str], *, xlabel: str,
             ylabel: str, title: str, prefix: str, annotations: Sequence[Sequence[str]] | None = None,
-            vmax: float | None = None) -> str:
+            vmax: float | None = None, scale: str = "share of articles") -> str:
     """A rows x columns heatmap (values in [0, vmax]) with each cell's figure written in it."""
     _matplotlib()
     import matplotlib
@@ -88,7 +88,7 @@ def heatmap(values: np.ndarray, rows: Sequence[str], columns: Sequence[str], *, 
                 ax.text(j, i, plain(label), ha="center", va="center", fontsize=7,
                         color="black" if light else "white")
         bar = fig.colorbar(image, ax=ax, fraction=0.035, pad=0.02)
-        bar.set_label("share of articles" if vmax == 1.0 else "value")
+        bar.set_label(plain(scale))
         return _svg(fig, prefix)
 
 

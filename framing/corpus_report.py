@@ -502,7 +502,8 @@ def _charts(report: CorpusReport) -> dict[str, Any]:
     out["cooccurrence"] = Markup(charts.heatmap(
         conditional, names, names, xlabel="...also carrying this frame",
         ylabel="articles carrying this frame", title="Share of a frame's articles that also carry another",
-        prefix="co", vmax=1.0, annotations=[[f"{int(v)}" for v in row] for row in report.cooccurrence]))
+        prefix="co", vmax=1.0, scale="share of the row frame's articles",
+        annotations=[[f"{int(v)}" for v in row] for row in report.cooccurrence]))
     return out
 
 
