@@ -23,7 +23,7 @@ from framing.pages import LINE_COLOURS
 REPORT_EXTRA = "pip install 'framing[report]'"
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 DASHES = ("-", "--", "-.", ":", "-", "--", "-.", ":")
-_RC: dict[str, Any] = {"svg.fonttype": "none", "svg.hashsalt": "framing", "font.size": 9,
+_RC: dict[Any, Any] = {"svg.fonttype": "none", "svg.hashsalt": "framing", "font.size": 9,
        "font.family": "DejaVu Sans", "axes.titlesize": 9, "axes.labelsize": 9,
        "axes.spines.top": False, "axes.spines.right": False}
 
@@ -63,7 +63,7 @@ def heatmap(values: np.ndarray, rows: Sequence[str], columns: Sequence[str], *, 
     import matplotlib
     from matplotlib.figure import Figure
 
-    with matplotlib.rc_context(_RC):  # type: ignore[arg-type]
+    with matplotlib.rc_context(_RC):
         n, k = values.shape
         fig = Figure(figsize=(max(5.0, 0.62 * k + 2.6), max(1.8, 0.36 * n + 1.9)))
         ax = fig.add_subplot()
@@ -103,7 +103,7 @@ def timelines(periods: Sequence[str], series: dict[str, dict[str, tuple[np.ndarr
     import matplotlib
     from matplotlib.figure import Figure
 
-    with matplotlib.rc_context(_RC):  # type: ignore[arg-type]
+    with matplotlib.rc_context(_RC):
         rows = math.ceil(len(frames) / columns)
         fig = Figure(figsize=(3.6 * columns, 2.35 * rows + 0.6))
         axes = fig.subplots(rows, columns, sharex=True, sharey=True, squeeze=False)

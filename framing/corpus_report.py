@@ -218,6 +218,7 @@ def _read_articles(scores: Path, by: list[str], period: str | None, date_column:
     present_parts.append(np.array(present_rows, dtype=bool).reshape(-1, k))
     score_parts.append(np.array(score_rows, dtype=np.float32).reshape(-1, k))
     # Periods sort as text (2024-01 < 2024-02, 2024-W09 < 2024-W10, 2024-Q1 < 2024-Q2).
+    # renumber maps first-seen numbers to sorted ones; its last entry keeps -1 (no date) at -1.
     period_names = sorted(period_index)
     renumber = np.array([period_names.index(p) for p in period_index] + [-1], dtype=np.int64)
     return columns, _Articles(
@@ -313,15 +314,16 @@ def _cells(group: np.ndarray, n_groups: int, present: np.ndarray, values: np.nda
             s_per = np.bincount(flat, weights=values[:, j], minlength=size).reshape(n_groups, width)
             for g in range(n_groups):
                 draws[g, j] = bootstrap_means(np.stack([n_per[g], s_per[g]]), rng=rng)
+    sums = (np.stack([np.bincount(group, weights=values[:, j], minlength=n_groups) for j in range(k)], 1)
+            if values is not None else None)
     for g in range(n_groups):
         row = []
         for j in range(k):
             n, c = int(sizes[g]), int(counts[g, j])
             low, high = wilson(c, n)
-            if values is not None and draws is not None and n:
-                mean = float(values[group == g, j].mean())
+            if sums is not None and draws is not None and n:
                 mlow, mhigh = percentile_interval(draws[g, j])
-                row.append(Cell(n, c, low, high, mean, mlow, mhigh))
+                row.append(Cell(n, c, low, high, float(sums[g, j] / n), mlow, mhigh))
             else:
                 row.append(Cell(n, c, low, high))
         out.append(row)
@@ -427,7 +429,8 @@ def build_report(scores: str | Path, *, sentences: str | Path | None = None, by:
         lines = [int(g) for g in by_size[:MAX_LINES]]
         report.line_groups = [names[g] for g in lines]
         if len(by_size) > MAX_LINES:
-            notes.append(f"Over time, the {MAX_LINES} largest groups are drawn; the tables hold all.")
+            notes.append(f"Over time, the {MAX_LINES} largest groups are drawn and tabled; the "
+                         "prevalence tables hold every group.")
         dated = arts.periods >= 0
         if (~dated).any():
             notes.append(f"{int((~dated).sum()):,} article(s) have no usable date in {date_column!r} and "

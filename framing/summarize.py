@@ -336,9 +336,15 @@ def render_csv(summary: Summary) -> str:
     return buffer.getvalue()
 
 
+def _header(summary: Summary) -> dict[str, Any]:
+    """What a JSON summary says about itself: groups, frames, their thresholds when known."""
+    thresholds = summary.columns.thresholds if summary.columns is not None else {}
+    known = {"thresholds": thresholds} if thresholds else {}
+    return {"by": summary.by, "frames": summary.frame_ids, **known, "interval": "95% Wilson"}
+
+
 def render_json(summary: Summary) -> str:
-    return json.dumps({"by": summary.by, "frames": summary.frame_ids, "interval": "95% Wilson",
-                       "groups": summary.records()}, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps({**_header(summary), "groups": summary.records()}, indent=2, ensure_ascii=False) + "\n"
 
 
 def pivot(summary: Summary) -> list[dict[str, Any]]:
@@ -380,8 +386,7 @@ def render_pivot_csv(summary: Summary) -> str:
 
 
 def render_pivot_json(summary: Summary) -> str:
-    return json.dumps({"by": summary.by, "frames": summary.frame_ids, "interval": "95% Wilson",
-                       "groups": pivot(summary)}, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps({**_header(summary), "groups": pivot(summary)}, indent=2, ensure_ascii=False) + "\n"
 
 
 def render(summary: Summary, fmt: str, *, pivoted: bool = False) -> str:

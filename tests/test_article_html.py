@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import lxml.html
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from framing.article_html import FrameInfo, article_page, write_article_pages
@@ -99,3 +101,13 @@ def test_score_format_html_on_the_command_line(seeds_dir: Path, tmp_path: Path) 
     assert result.exit_code == 0, result.output
     pages = sorted(p.name for p in (tmp_path / "view").iterdir())
     assert pages[-1] == "index.html" and len(pages) == 1 + len(list(seeds_dir.glob("*.txt")))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(alphabet=st.characters(codec="utf-8", categories=["L", "N", "P", "S", "Zs"],
+                                            include_characters="\n\t<>&\"'/"), max_size=300))
+def test_any_text_reads_back_as_written(toy_model: Model, text: str) -> None:
+    result = predict(text, model=toy_model, sentences=True)
+    html = article_page("t.txt", text, result, FrameInfo.from_model(toy_model))
+    assert html.count('<span class="s') == result.n_sentences
+    assert article_text(parse(html)) == text

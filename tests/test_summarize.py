@@ -168,6 +168,7 @@ def test_frames_and_thresholds_come_from_the_sidecar(tmp_path: Path) -> None:
     summary = summarize(path)
     assert summary.frame_ids == ["a", "b"] and summary.columns is not None
     assert summary.columns.source == "sidecar" and summary.columns.thresholds == {"a": 0.4, "b": 0.6}
+    assert json.loads(render_json(summary))["thresholds"] == {"a": 0.4, "b": 0.6}
     assert [(r.frame, r.present) for r in summary.rows] == [("a", 0), ("b", 1)]
     sidecar_path(path).write_text("{not json")
     with pytest.raises(InputError, match=r"scores.jsonl.framing.json: not a JSON sidecar .*delete it"):
