@@ -22,7 +22,7 @@ demo: $(STAMP)
 	@mkdir -p demo
 	$(BIN)/python -c 'import json, pathlib; print("".join(json.dumps({"id": p.stem, "text": p.read_text(encoding="utf-8")}) + "\n" for p in sorted(pathlib.Path("seeds").glob("*.txt"))), end="")' > demo/seeds.jsonl
 	$(BIN)/framing score-corpus demo/seeds.jsonl -o demo/scores.jsonl --sentences demo/sentences.jsonl
-	$(BIN)/framing report demo/scores.jsonl --sentences demo/sentences.jsonl -o demo/report.html --title "Framing report: the seed articles"
+	$(BIN)/framing report demo/scores.jsonl --sentences demo/sentences.jsonl -o demo/report.html --link 'articles/{id}.html' --title "Framing report: the seed articles"
 	$(BIN)/framing score seeds/ --format html -o demo/articles
 	@echo "open demo/report.html and demo/articles/index.html in a browser"
 

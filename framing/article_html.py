@@ -57,7 +57,7 @@ def _pieces(text: str, result: dict[str, Any], frames: FrameInfo) -> list[dict[s
             pieces.append({"gap": " "})
         data = {"i": s["index"], "p": [s["scores"][f] for f in frames.frame_ids],
                 "t": {f: [t["term"] for t in ts] for f, ts in s["terms"].items()}}
-        pieces.append({"text": s["text"], "data": json_attribute(data),
+        pieces.append({"text": s["text"], "data": json_attribute(data), "index": s["index"],
                        "frames": [{"number": number[f] + 1, "colour": frame_colour(number[f])}
                                   for f in s["frames"]],
                        "colour": frame_colour(number[s["frames"][0]]) if s["frames"] else ""})
@@ -88,10 +88,15 @@ def article_page(name: str, text: str, result: ArticleScore, frames: FrameInfo, 
                   pieces=_pieces(text, data, frames), index=index)
 
 
-def page_name(n: int, name: str) -> str:
-    """The file name of the ``n``th article's page: its number and a safe form of its name."""
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name).name)[:60].strip("._") or "article"
-    return f"{n:04d}-{stem}.html"
+def page_names(names: Sequence[str]) -> list[str]:
+    """File names of the articles' pages: ``STEM.html`` (the input's name without suffix, made
+    safe), so ``framing report --link 'DIR/{id}.html'`` finds them when corpus ids are those
+    stems; numbered ``0001-STEM.html`` when two stems would collide."""
+    stems = [re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name).stem)[:80].strip("._") or "article"
+             for name in names]
+    if len(set(stems)) == len(stems) and INDEX not in {f"{s}.html" for s in stems}:
+        return [f"{s}.html" for s in stems]
+    return [f"{n:04d}-{s}.html" for n, s in enumerate(stems, start=1)]
 
 
 def index_page(entries: Sequence[dict[str, Any]], frames: FrameInfo) -> str:
@@ -106,8 +111,8 @@ def write_article_pages(articles: Sequence[tuple[str, str, ArticleScore]], frame
     out.mkdir(parents=True, exist_ok=True)
     number = {f: k for k, f in enumerate(frames.frame_ids)}
     written, entries = [], []
-    for n, (name, text, result) in enumerate(articles, start=1):
-        target = out / page_name(n, name)
+    for file_name, (name, text, result) in zip(page_names([a[0] for a in articles]), articles, strict=True):
+        target = out / file_name
         write_text_atomic(target, article_page(name, text, result, frames, index=INDEX))
         written.append(target)
         entries.append({"name": name, "href": target.name, "n_sentences": result.n_sentences,

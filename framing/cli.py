@@ -515,6 +515,9 @@ def report_cli(
     id_column: Annotated[str, typer.Option(help="Column holding each article's id.")] = "id",
     model: Annotated[Path | None, typer.Option("--model", help="Model that scored the file (default: "
                                                  "from its sidecar).")] = None,
+    link: Annotated[str | None, typer.Option(help="Link evidence to this address, {id} standing "
+                                             "for the article id, e.g. 'articles/{id}.html' (pages of "
+                                             "score --format html); default: the url column.")] = None,
     title: Annotated[str | None, typer.Option(help="Title of the report.")] = None,
 ) -> None:
     """One self-contained HTML report of a scored corpus: prevalence per group with intervals,
@@ -523,7 +526,7 @@ def report_cli(
     from framing.corpus_report import build_report, render_report
 
     report = build_report(scores, sentences=sentences, by=by or [], date_column=date_column,
-                          id_column=id_column, model=model)
+                          id_column=id_column, model=model, link=link)
     write_text_atomic(output, render_report(report, title=title))
     err(f"report of {report.articles:,} article(s) written to {output}")
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 import numpy as np
 
@@ -263,7 +264,7 @@ def _read_sentences(path: Path, arts: _Articles, frame_ids: list[str], id_column
                 raise InputError(f"{where}: no number in column {f!r}; is this the sentence table "
                                  "of `framing score-corpus --sentences`?") from None
             heap = heaps.setdefault((j, int(shown[i])), [])
-            entry = (score, -next(counter), i, row.get("text"))
+            entry = (score, -next(counter), i, row.get("text"), row.get("index"))
             if len(heap) < EVIDENCE:
                 heapq.heappush(heap, entry)
             elif entry[:2] > heap[0][:2]:
@@ -373,14 +374,37 @@ def _model_card(columns: ScoreColumns, model: Path | None, notes: list[str]) -> 
     }
 
 
+def article_link(template: str, ident: str, sentence: Any = None) -> str:
+    """``template`` with ``{id}`` replaced by the article's id, URL-encoded, and (for a link
+    without a fragment) ``#sN`` pointing at sentence N, as the article view names them."""
+    url = template.replace("{id}", quote(ident, safe=""))
+    try:
+        index = int(sentence)
+    except (TypeError, ValueError):
+        return url
+    return url if "#" in url else f"{url}#s{index}"
+
+
+def check_link(template: str) -> None:
+    """A link template must hold ``{id}`` and be a relative or http(s) address."""
+    scheme = urlsplit(template).scheme.lower()
+    if "{id}" not in template or scheme not in ("", "http", "https"):
+        raise InputError(f"--link {template!r}: give an address holding {{id}}, relative or http(s), "
+                         "e.g. 'articles/{id}.html'")
+
+
 def build_report(scores: str | Path, *, sentences: str | Path | None = None, by: list[str] | None = None,
-                 date_column: str = "date", id_column: str = "id",
-                 model: str | Path | None = None) -> CorpusReport:
+                 date_column: str = "date", id_column: str = "id", model: str | Path | None = None,
+                 link: str | None = None) -> CorpusReport:
     """Compute everything the report shows from a score file (and its sentence table).
 
     ``by``: group columns; at most one of them may be a period (``week``, ``month``,
-    ``quarter``, ``year`` of ``date_column``), which becomes the time axis.
+    ``quarter``, ``year`` of ``date_column``), which becomes the time axis. ``link``: where
+    evidence links to, ``{id}`` standing for the article's id (e.g. ``articles/{id}.html``,
+    the pages of ``framing score --format html``); default the score file's ``url`` column.
     """
+    if link is not None:
+        check_link(link)
     scores = Path(scores)
     by = list(by or [])
     period_columns = [c for c in by if c in PERIODS]
@@ -461,9 +485,10 @@ def build_report(scores: str | Path, *, sentences: str | Path | None = None, by:
         frame = report.evidence.setdefault(frame_ids[j], {})
         frame[names[g]] = [
             Evidence(text=_shorten(text), score=score, article=arts.ids[i],
-                     url=arts.links.get(arts.ids[i], (None, None))[0],
+                     url=(article_link(link, arts.ids[i], index) if link is not None
+                          else arts.links.get(arts.ids[i], (None, None))[0]),
                      title=arts.links.get(arts.ids[i], (None, None))[1])
-            for score, _, i, text in sorted(heap, reverse=True)]
+            for score, _, i, text, index in sorted(heap, key=lambda e: e[:2], reverse=True)]
     report.model = _model_card(columns, Path(model) if model is not None else None, notes)
     return report
 

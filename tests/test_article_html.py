@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from framing.article_html import FrameInfo, article_page, write_article_pages
+from framing.article_html import FrameInfo, article_page, page_names, write_article_pages
 from framing.cli import app
 from framing.model import Model
 from framing.score import predict
@@ -50,6 +50,7 @@ def test_the_page_holds_the_text_and_every_sentence_scores(toy_model: Model) -> 
         assert [int(s.text) for s in span.findall("sup")] == numbers
         assert ("on" in span.get("class").split()) == bool(sentence.frames)
         assert set(data["t"]) == set(sentence.frames)
+        assert span.get("id") == f"s{sentence.index}"  # what a report's evidence links to
     assert any(sentence.frames for sentence in result.sentences)
     profile = page.find_class("profile")[0].findall(".//tbody/tr")
     assert len(profile) == len(frames.frame_ids)
@@ -74,12 +75,17 @@ def test_several_articles_get_pages_and_an_index(toy_model: Model, tmp_path: Pat
     articles = [(name, text, predict(text, model=toy_model, sentences=True))
                 for name, text in [("a/one.txt", TEXT), ("b/one.txt", "Wages angered the marchers.")]]
     written = write_article_pages(articles, frames, tmp_path / "out")
-    assert [p.name for p in written] == ["index.html", "0001-one.txt.html", "0002-one.txt.html"]
+    assert [p.name for p in written] == ["index.html", "0001-one.html", "0002-one.html"]  # stems collide
     index = parse(written[0].read_text(encoding="utf-8"))
     links = [(a.text, a.get("href")) for a in index.findall(".//table//a")]
-    assert links == [("a/one.txt", "0001-one.txt.html"), ("b/one.txt", "0002-one.txt.html")]
+    assert links == [("a/one.txt", "0001-one.html"), ("b/one.txt", "0002-one.html")]
     back = parse(written[1].read_text(encoding="utf-8")).find(".//nav/a")
     assert back.get("href") == "index.html"
+
+
+def test_pages_are_named_after_their_inputs() -> None:
+    assert page_names(["seeds/000_ab.txt", "x/<b> one.html"]) == ["000_ab.html", "b_one.html"]
+    assert page_names(["a/index.txt"]) == ["0001-index.html"]  # never overwrites the index
 
 
 def test_one_threshold_for_every_frame(toy_model: Model) -> None:

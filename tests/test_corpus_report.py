@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
@@ -173,6 +174,17 @@ def test_bad_input_is_named(corpus: Corpus, tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"scores.jsonl:1: no column\(s\) 'text'; give the sentence "
                                          r"table of `framing score-corpus --sentences`"):
         build_report(corpus.sentences.parent / "scores.jsonl", sentences=corpus.scores)
+
+
+def test_evidence_links_to_the_article_view(corpus: Corpus) -> None:
+    report = build_report(corpus.scores, sentences=corpus.sentences, by=["outlet"], link="view/{id}.html")
+    links = {e.url for by_group in report.evidence.values() for items in by_group.values() for e in items}
+    assert links and all(re.fullmatch(r"view/a\d{3}\.html#s\d", u) for u in links)
+    assert corpus_report.article_link("v/{id}.html", "a b/c?") == "v/a%20b%2Fc%3F.html"
+    assert corpus_report.article_link("v/{id}.html", "x", 4) == "v/x.html#s4"
+    for bad in ("view.html", "javascript:go({id})"):
+        with pytest.raises(InputError, match=r"--link .*: give an address holding \{id\}, relative or http"):
+            build_report(corpus.scores, link=bad)
 
 
 def test_only_web_links_become_links(tmp_path: Path) -> None:
