@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from framing.atomic import write_text_atomic
-from framing.pages import frame_colour, json_attribute, render
+from framing.pages import frame_badge, frame_colour, json_attribute, render
 from framing.score import ArticleScore
 
 INDEX = "index.html"
@@ -39,7 +39,7 @@ class FrameInfo:
                    {f: float(t) for f, t in zip(ids, cuts, strict=True)})
 
     def legend(self) -> list[dict[str, Any]]:
-        return [{"id": f, "name": self.names.get(f, f), "number": k + 1, "colour": frame_colour(k),
+        return [{"id": f, "name": self.names.get(f, f), **frame_badge(k),
                  "threshold": self.thresholds[f]} for k, f in enumerate(self.frame_ids)]
 
 
@@ -58,8 +58,7 @@ def _pieces(text: str, result: dict[str, Any], frames: FrameInfo) -> list[dict[s
         data = {"i": s["index"], "p": [s["scores"][f] for f in frames.frame_ids],
                 "t": {f: [t["term"] for t in ts] for f, ts in s["terms"].items()}}
         pieces.append({"text": s["text"], "data": json_attribute(data), "index": s["index"],
-                       "frames": [{"number": number[f] + 1, "colour": frame_colour(number[f])}
-                                  for f in s["frames"]],
+                       "frames": [frame_badge(number[f]) for f in s["frames"]],
                        "colour": frame_colour(number[s["frames"][0]]) if s["frames"] else ""})
         at = s["end"] if exact else at
     if exact and at < len(text):
@@ -82,7 +81,7 @@ def article_page(name: str, text: str, result: ArticleScore, frames: FrameInfo, 
         raise ValueError("article_page needs every sentence's scores: predict(..., sentences=True)")
     legend = frames.legend()
     return render("article.html.j2", scripts=("article.js",), name=name, legend=legend,
-                  frames_json=json_attribute([{k: f[k] for k in ("id", "name", "colour", "threshold")}
+                  frames_json=json_attribute([{k: f[k] for k in ("id", "name", "colour", "ink", "threshold")}
                                               for f in legend]),
                   profile=_profile(data, frames), carried=data["frames"], n_sentences=data["n_sentences"],
                   pieces=_pieces(text, data, frames), index=index)
@@ -116,8 +115,8 @@ def write_article_pages(articles: Sequence[tuple[str, str, ArticleScore]], frame
         write_text_atomic(target, article_page(name, text, result, frames, index=INDEX))
         written.append(target)
         entries.append({"name": name, "href": target.name, "n_sentences": result.n_sentences,
-                        "frames": [{"number": number[f] + 1, "colour": frame_colour(number[f]),
-                                    "name": frames.names.get(f, f), "score": result.profile[f]}
+                        "frames": [{**frame_badge(number[f]), "name": frames.names.get(f, f),
+                                    "score": result.profile[f]}
                                    for f in result.frames]})
     write_text_atomic(out / INDEX, index_page(entries, frames))
     return [out / INDEX, *written]

@@ -539,9 +539,9 @@ def render_report(report: CorpusReport, *, title: str | None = None) -> str:
     """The report as one HTML page: CSS, JS and SVG charts inline, nothing fetched."""
     from importlib.metadata import version
 
-    from framing.pages import frame_colour, render
+    from framing.pages import frame_badge, render
 
-    frames = [{"id": f, "name": report.name(f), "colour": frame_colour(j), "number": j + 1}
+    frames = [{"id": f, "name": report.name(f), **frame_badge(j)}
               for j, f in enumerate(report.frame_ids)]
     co = report.cooccurrence
     pairs = [{"a": report.name(a), "b": report.name(b), "both": int(co[i, j]),

@@ -35,6 +35,17 @@ def frame_colour(index: int) -> str:
     return PALETTE[index % len(PALETTE)]
 
 
+def frame_ink(index: int) -> str:
+    """Black or white, whichever reads better on :func:`frame_colour` (its frame's badges)."""
+    red, green, blue = (int(frame_colour(index)[i:i + 2], 16) / 255 for i in (1, 3, 5))
+    return "#000" if 0.2126 * red + 0.7152 * green + 0.0722 * blue > 0.45 else "#fff"
+
+
+def frame_badge(index: int) -> dict[str, Any]:
+    """What a frame's numbered badge needs: number, colour and ink."""
+    return {"number": index + 1, "colour": frame_colour(index), "ink": frame_ink(index)}
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     """Templates from ``framing/templates``; autoescape on for every template."""

@@ -28,6 +28,7 @@
       var badge = document.createElement("span");
       badge.className = "num";
       badge.style.setProperty("--c", f.colour);
+      badge.style.setProperty("--on", f.ink);
       badge.textContent = String(k + 1);
       name.appendChild(badge);
       name.appendChild(document.createTextNode(" " + f.name));
