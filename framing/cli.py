@@ -271,15 +271,15 @@ def score_cli(
                                                 "(scored recursively), or - for stdin.")],
     model: ModelOpt = None,
     fmt: Annotated[str | None, typer.Option("--format", help="table, json, jsonl, csv or html "
-                                               "(default: table on a terminal, else jsonl).")] = None,
+                                               "(default: table on a terminal, else jsonl; html: "
+                                               "a page, or with several articles -o DIR).")] = None,
     threshold: Annotated[float | None, typer.Option(
         min=0.0, max=1.0, help="One threshold for every frame instead of the model's own.")] = None,
     top: Annotated[int, typer.Option(min=1, help="Evidence sentences per frame.")] = 3,
     sentences: Annotated[bool, typer.Option("--sentences", help="Include every sentence's scores "
                                             "(CSV: one row per sentence).")] = False,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here "
-                                                   "(atomically) instead of stdout; with html and "
-                                                   "several articles, a directory.")] = None,
+                                                   "(atomically) instead of stdout.")] = None,
 ) -> None:
     """Score articles: the frames each carries, how strongly, where, and why."""
     from framing import report
@@ -288,55 +288,71 @@ def score_cli(
     from framing.score import predict
 
     fmt = fmt or ("table" if sys.stdout.isatty() and output is None else "jsonl")
-    if fmt not in (*report.FORMATS, "html"):
-        raise typer.BadParameter(f"--format must be one of {', '.join(report.FORMATS)} or html, not {fmt!r}")
-    sentences = sentences or fmt == "html"  # the html view highlights every sentence
+    if fmt == "html":  # pages to read, from the same scores: framing.article_html
+        _score_html(inputs, model, threshold, output)
+        return
+    if fmt not in report.FORMATS:
+        raise typer.BadParameter(f"--format must be one of {', '.join(report.FORMATS)}, not {fmt!r}")
     trained = load_model(model)
-    pages = []
     records, errors = [], []
     for name, path, problem in expand_inputs(inputs):
         try:
             if problem is not None:
                 raise problem
-            article = read_input(path)
-            result = predict(article, model=trained, threshold=threshold, top=top, sentences=sentences)
+            result = predict(read_input(path), model=trained, threshold=threshold, top=top,
+                             sentences=sentences)
         except FramingError as exc:
             err(f"error: {exc}")
             errors.append({"input": name, "error": str(exc)})
             continue
         records.append(report.article_record(name, result, sentences=sentences))
-        if fmt == "html":
-            pages.append((name, article, result))
-    if fmt == "html":
-        _emit_html(pages, trained, threshold, output)
-    elif fmt == "json":
-        _emit(report.render_json(records, errors, trained, threshold), output)
+    if fmt == "json":
+        text = report.render_json(records, errors, trained, threshold)
     elif fmt == "jsonl":
-        _emit(report.render_jsonl(records), output)
+        text = report.render_jsonl(records)
     elif fmt == "csv":
-        _emit(report.render_csv(records, trained, sentences=sentences), output)
+        text = report.render_csv(records, trained, sentences=sentences)
     else:
-        _emit(report.render_table(records, trained), output)
+        text = report.render_table(records, trained)
+    _emit(text, output)
     if errors:
         err(f"{len(errors)} of {len(records) + len(errors)} input(s) failed: "
             + ", ".join(e["input"] for e in errors))
         raise typer.Exit(1)
 
 
-def _emit_html(pages: list[Any], trained: Any, threshold: float | None, output: Path | None) -> None:
-    """One article: its page (stdout or --output); several: pages and an index in --output."""
+def _score_html(inputs: list[str], model: Path | None, threshold: float | None, output: Path | None) -> None:
+    """``score --format html``: one article's page (stdout or --output), or several articles'
+    pages and an index in the directory --output."""
     from framing.article_html import FrameInfo, article_page, write_article_pages
+    from framing.model import load_model
+    from framing.read import expand_inputs, read_input
+    from framing.score import predict
 
+    trained = load_model(model)
+    pages, failed = [], []
+    for name, path, problem in expand_inputs(inputs):
+        try:
+            if problem is not None:
+                raise problem
+            text = read_input(path)
+            pages.append((name, text, predict(text, model=trained, threshold=threshold, sentences=True)))
+        except FramingError as exc:
+            err(f"error: {exc}")
+            failed.append(name)
     frames = FrameInfo.from_model(trained, threshold)
-    if len(pages) == 1 and (output is None or output.suffix.lower() in (".html", ".htm")):
-        name, text, result = pages[0]
-        _emit(article_page(name, text, result, frames), output)
+    if len(pages) + len(failed) == 1 and (output is None or output.suffix.lower() in (".html", ".htm")):
+        for name, text, result in pages:  # the one article (none if it failed)
+            _emit(article_page(name, text, result, frames), output)
     elif output is None:
         raise typer.BadParameter("with --format html, several articles need --output DIR "
                                  "(a page each and an index.html)")
     elif pages:
         written = write_article_pages(pages, frames, output)
         err(f"{len(pages)} article page(s) and {written[0]} written")
+    if failed:
+        err(f"{len(failed)} of {len(pages) + len(failed)} input(s) failed: " + ", ".join(failed))
+        raise typer.Exit(1)
 
 
 def _emit(text: str, output: Path | None) -> None:
