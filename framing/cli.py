@@ -321,40 +321,6 @@ def score_cli(
         raise typer.Exit(1)
 
 
-def _score_html(inputs: list[str], model: Path | None, threshold: float | None, output: Path | None) -> None:
-    """``score --format html``: one article's page (stdout or --output), or several articles'
-    pages and an index in the directory --output."""
-    from framing.article_html import FrameInfo, article_page, write_article_pages
-    from framing.model import load_model
-    from framing.read import expand_inputs, read_input
-    from framing.score import predict
-
-    trained = load_model(model)
-    pages, failed = [], []
-    for name, path, problem in expand_inputs(inputs):
-        try:
-            if problem is not None:
-                raise problem
-            text = read_input(path)
-            pages.append((name, text, predict(text, model=trained, threshold=threshold, sentences=True)))
-        except FramingError as exc:
-            err(f"error: {exc}")
-            failed.append(name)
-    frames = FrameInfo.from_model(trained, threshold)
-    if len(pages) + len(failed) == 1 and (output is None or output.suffix.lower() in (".html", ".htm")):
-        for name, text, result in pages:  # the one article (none if it failed)
-            _emit(article_page(name, text, result, frames), output)
-    elif output is None:
-        raise typer.BadParameter("with --format html, several articles need --output DIR "
-                                 "(a page each and an index.html)")
-    elif pages:
-        written = write_article_pages(pages, frames, output)
-        err(f"{len(pages)} article page(s) and {written[0]} written")
-    if failed:
-        err(f"{len(failed)} of {len(pages) + len(failed)} input(s) failed: " + ", ".join(failed))
-        raise typer.Exit(1)
-
-
 def _emit(text: str, output: Path | None) -> None:
     if output is None:
         sys.stdout.write(text)
@@ -545,6 +511,40 @@ def report_cli(
                           id_column=id_column, model=model, link=link)
     write_text_atomic(output, render_report(report, title=title))
     err(f"report of {report.articles:,} article(s) written to {output}")
+
+
+def _score_html(inputs: list[str], model: Path | None, threshold: float | None, output: Path | None) -> None:
+    """``score --format html``: one article's page (stdout or --output), or several articles'
+    pages and an index in the directory --output."""
+    from framing.article_html import FrameInfo, article_page, write_article_pages
+    from framing.model import load_model
+    from framing.read import expand_inputs, read_input
+    from framing.score import predict
+
+    trained = load_model(model)
+    pages, failed = [], []
+    for name, path, problem in expand_inputs(inputs):
+        try:
+            if problem is not None:
+                raise problem
+            text = read_input(path)
+            pages.append((name, text, predict(text, model=trained, threshold=threshold, sentences=True)))
+        except FramingError as exc:
+            err(f"error: {exc}")
+            failed.append(name)
+    frames = FrameInfo.from_model(trained, threshold)
+    if len(pages) + len(failed) == 1 and (output is None or output.suffix.lower() in (".html", ".htm")):
+        for name, text, result in pages:  # the one article (none if it failed)
+            _emit(article_page(name, text, result, frames), output)
+    elif output is None:
+        raise typer.BadParameter("with --format html, several articles need --output DIR "
+                                 "(a page each and an index.html)")
+    elif pages:
+        written = write_article_pages(pages, frames, output)
+        err(f"{len(pages)} article page(s) and {written[0]} written")
+    if failed:
+        err(f"{len(failed)} of {len(pages) + len(failed)} input(s) failed: " + ", ".join(failed))
+        raise typer.Exit(1)
 
 
 # --- end of corpus commands ---------------------------------------------------------------
