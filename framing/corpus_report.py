@@ -416,6 +416,9 @@ def build_report(scores: str | Path, *, sentences: str | Path | None = None, by:
                                    Path(model) if model is not None else None, sentences is not None)
     frame_ids = columns.frame_ids
     n = len(arts.ids)
+    if columns.sidecar is not None and columns.sidecar.get("complete") is False:
+        notes.append("The sidecar says the scoring run has not finished (interrupted? resume it with "
+                     "score-corpus --resume): the file may hold only part of the corpus.")
     group, names = _shown_groups(arts, notes)
     rng = np.random.default_rng(SEED)
 
