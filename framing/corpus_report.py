@@ -351,8 +351,8 @@ def _model_card(columns: ScoreColumns, model: Path | None, notes: list[str]) -> 
         meta = read_meta(where)
     except FramingError as exc:
         notes.append(f"The model that scored could not be read ({exc}); its card is missing.")
-        return {"label": label, "sha256": sidecar.get("model_sha256")}
-    cv = meta.get("cv") or {}
+        meta = {}
+    cv = meta.get("cv") or {}  # every key below is present, if empty, for the template
     per_cv = cv.get("frames", {})
     per_n = (meta.get("examples") or {}).get("per_frame", {})
     thresholds = columns.thresholds or {f: float(t) for f, t in (meta.get("thresholds") or {}).items()}
@@ -360,7 +360,7 @@ def _model_card(columns: ScoreColumns, model: Path | None, notes: list[str]) -> 
         "label": label,
         "created": meta.get("created"),
         "sha256": sidecar.get("model_sha256") or (meta.get("artifact") or {}).get("sha256"),
-        "codebook": meta.get("codebook"),
+        **({"codebook": meta.get("codebook")} if meta else {}),  # unknown: no row, not "none"
         "labels": (meta.get("labels") or {}).get("paths", []),
         "unit": meta.get("unit"),
         "cv_method": cv.get("method"),

@@ -149,11 +149,16 @@ def test_without_sidecar_or_sentences_frames_come_from_the_file(tmp_path: Path) 
     assert 'id="time"' not in html and "Unknown: the score file has no sidecar" in html
 
 
-def test_an_unfinished_run_is_noted(tmp_path: Path) -> None:
+def test_an_unfinished_run_and_a_lost_model_are_noted(tmp_path: Path) -> None:
     corpus = write_scored_corpus(tmp_path, 6)
     sidecar = tmp_path / "scores.jsonl.framing.json"
-    sidecar.write_text(json.dumps({**json.loads(sidecar.read_text()), "complete": False}))
-    assert any("has not finished" in n for n in build_report(corpus.scores).notes)
+    sidecar.write_text(json.dumps({**json.loads(sidecar.read_text()), "complete": False,
+                                   "model": str(tmp_path / "gone")}))
+    report = build_report(corpus.scores)
+    assert any("has not finished" in n for n in report.notes)
+    assert any(n.startswith("The model that scored could not be read") for n in report.notes)
+    page = lxml.html.fromstring(render_report(report))
+    assert str(tmp_path / "gone") in page.get_element_by_id("model").text_content()
 
 
 def test_no_groups_is_the_whole_corpus_and_by_month_alone_draws_it(corpus: Corpus) -> None:
