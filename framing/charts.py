@@ -36,9 +36,17 @@ def _matplotlib() -> None:
                            f"{REPORT_EXTRA}") from None
 
 
+LABEL_CHARS = 40  # longer group names are shortened in charts (the tables hold them whole)
+
+
 def plain(text: str) -> str:
     """Text matplotlib prints as it is: a ``$`` would otherwise start mathtext."""
     return text.replace("$", r"\$")
+
+
+def label(text: str) -> str:
+    """A group's or frame's name as a tick or legend label: plain, and shortened."""
+    return plain(text if len(text) <= LABEL_CHARS else text[:LABEL_CHARS - 1] + "\u2026")
 
 
 def slug(text: str) -> str:
@@ -70,8 +78,8 @@ def heatmap(values: np.ndarray, rows: Sequence[str], columns: Sequence[str], *, 
         top = vmax if vmax is not None else max(float(np.nanmax(values)) if values.size else 1.0, 1e-9)
         image = ax.imshow(values, cmap="cividis", vmin=0, vmax=top, aspect="auto")
         image.set_gid("series-heatmap")
-        ax.set_xticks(range(k), [plain(c) for c in columns], rotation=40, ha="right")
-        ax.set_yticks(range(n), [plain(r) for r in rows])
+        ax.set_xticks(range(k), [label(c) for c in columns], rotation=40, ha="right")
+        ax.set_yticks(range(n), [label(r) for r in rows])
         ax.set_xlabel(plain(xlabel))
         ax.set_ylabel(plain(ylabel))
         ax.set_title(plain(title), loc="left")
@@ -84,8 +92,8 @@ def heatmap(values: np.ndarray, rows: Sequence[str], columns: Sequence[str], *, 
                     continue
                 r, g, b, _ = cmap(min(v / top, 1.0))
                 light = 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.5
-                label = annotations[i][j] if annotations is not None else f"{v:.0%}"
-                ax.text(j, i, plain(label), ha="center", va="center", fontsize=7,
+                figure = annotations[i][j] if annotations is not None else f"{v:.0%}"
+                ax.text(j, i, plain(figure), ha="center", va="center", fontsize=7,
                         color="black" if light else "white")
         bar = fig.colorbar(image, ax=ax, fraction=0.035, pad=0.02)
         bar.set_label(plain(scale))
@@ -118,9 +126,9 @@ def timelines(periods: Sequence[str], series: dict[str, dict[str, tuple[np.ndarr
                 band = ax.fill_between(x, low, high, color=colour, alpha=0.12, linewidth=0)
                 band.set_gid(f"band-{slug(frame_id)}-{g}")
                 (line,) = ax.plot(x, share, color=colour, marker=MARKERS[g % len(MARKERS)], markersize=3,
-                                  linestyle=DASHES[g % len(DASHES)], linewidth=1.4, label=plain(group))
+                                  linestyle=DASHES[g % len(DASHES)], linewidth=1.4, label=label(group))
                 line.set_gid(f"series-{slug(frame_id)}-{g}")
-            ax.set_title(plain(name), loc="left")
+            ax.set_title(label(name), loc="left")
             ax.set_ylim(0, 1)
             ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
             ax.set_xticks(x[::step], [plain(p) for p in periods[::step]], rotation=40, ha="right")
