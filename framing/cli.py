@@ -309,8 +309,9 @@ def score_cli(
     inputs: Annotated[list[str], typer.Argument(help="Article files (.txt, .html), directories "
                                                 "(scored recursively), or - for stdin.")],
     model: ModelOpt = None,
-    fmt: Annotated[str | None, typer.Option("--format", help="table, json, jsonl or csv "
-                                               "(default: table on a terminal, else jsonl).")] = None,
+    fmt: Annotated[str | None, typer.Option("--format", help="table, json, jsonl, csv or html "
+                                               "(default: table on a terminal, else jsonl; html: "
+                                               "a page, or with several articles -o DIR).")] = None,
     threshold: Annotated[float | None, typer.Option(
         min=0.0, max=1.0, help="One threshold for every frame instead of the model's own.")] = None,
     top: Annotated[int, typer.Option(min=1, help="Evidence sentences per frame.")] = 3,
@@ -326,6 +327,9 @@ def score_cli(
     from framing.score import predict
 
     fmt = fmt or ("table" if sys.stdout.isatty() and output is None else "jsonl")
+    if fmt == "html":  # pages to read, from the same scores: framing.article_html
+        _score_html(inputs, model, threshold, output)
+        return
     if fmt not in report.FORMATS:
         raise typer.BadParameter(f"--format must be one of {', '.join(report.FORMATS)}, not {fmt!r}")
     trained = load_model(model)
@@ -497,22 +501,89 @@ def score_corpus_cli(
 def summarize_cli(
     scores: Annotated[Path, typer.Argument(help="Output of score-corpus (.jsonl, .csv, .parquet, or "
                                            "a directory of parts).")],
-    by: Annotated[list[str] | None, typer.Option("--by", help="Group by this column, or month "
-                                                 "(YYYY-MM of --date-column); repeatable.")] = None,
-    date_column: Annotated[str, typer.Option(help="Column holding the date, for --by month.")] = "date",
-    model: ModelOpt = None,
+    by: Annotated[list[str] | None, typer.Option("--by", help="Group by this column, or by week, "
+                                                 "month, quarter or year of --date-column; "
+                                                 "repeatable.")] = None,
+    date_column: Annotated[str, typer.Option(help="Column holding the date, for --by week..year.")] = "date",
+    pivot: Annotated[bool, typer.Option("--pivot", help="A row per group, a column per frame.")] = False,
+    model: Annotated[Path | None, typer.Option("--model", help="Model that scored the file (default: "
+                                                 "frames from its sidecar or its columns).")] = None,
     fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here (atomically) "
                                                 "instead of stdout.")] = None,
 ) -> None:
-    """Frame prevalence per group: share of articles carrying each frame, mean article score."""
+    """Frame prevalence per group: share of articles carrying each frame (95% interval), mean score."""
     from framing import summarize as s
 
     if fmt not in s.FORMATS:
         raise typer.BadParameter(f"--format must be one of {', '.join(s.FORMATS)}, not {fmt!r}")
     summary = s.summarize(scores, by=by or [], date_column=date_column, model=model)
-    render = {"table": s.render_table, "csv": s.render_csv, "json": s.render_json}[fmt]
-    _emit(render(summary), output)
+    _emit(s.render(summary, fmt, pivoted=pivot), output)
+
+
+@app.command("report")
+@user_errors
+def report_cli(
+    scores: Annotated[Path, typer.Argument(help="Output of score-corpus (.jsonl, .csv, .parquet, or "
+                                           "a directory of parts).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.")],
+    sentences: Annotated[Path | None, typer.Option("--sentences", help="The sentence table of "
+                                                   "score-corpus --sentences (evidence, coverage).")] = None,
+    by: Annotated[list[str] | None, typer.Option("--by", help="Group by this column, or by week, "
+                                                 "month, quarter or year of --date-column (the time "
+                                                 "axis); repeatable.")] = None,
+    date_column: Annotated[str, typer.Option(help="Column holding the date.")] = "date",
+    id_column: Annotated[str, typer.Option(help="Column holding each article's id.")] = "id",
+    model: Annotated[Path | None, typer.Option("--model", help="Model that scored the file (default: "
+                                                 "from its sidecar).")] = None,
+    link: Annotated[str | None, typer.Option(help="Link evidence to this address, {id} standing "
+                                             "for the article id, e.g. 'articles/{id}.html' (pages of "
+                                             "score --format html); default: the url column.")] = None,
+    title: Annotated[str | None, typer.Option(help="Title of the report.")] = None,
+) -> None:
+    """One self-contained HTML report of a scored corpus: prevalence per group with intervals,
+    over time, differences, co-occurrence, evidence sentences, the model card."""
+    from framing.atomic import write_text_atomic
+    from framing.corpus_report import build_report, render_report
+
+    report = build_report(scores, sentences=sentences, by=by or [], date_column=date_column,
+                          id_column=id_column, model=model, link=link)
+    write_text_atomic(output, render_report(report, title=title))
+    err(f"report of {report.articles:,} article(s) written to {output}")
+
+
+def _score_html(inputs: list[str], model: Path | None, threshold: float | None, output: Path | None) -> None:
+    """``score --format html``: one article's page (stdout or --output), or several articles'
+    pages and an index in the directory --output."""
+    from framing.article_html import FrameInfo, article_page, write_article_pages
+    from framing.model import load_model
+    from framing.read import expand_inputs, read_input
+    from framing.score import predict
+
+    trained = load_model(model)
+    pages, failed = [], []
+    for name, path, problem in expand_inputs(inputs):
+        try:
+            if problem is not None:
+                raise problem
+            text = read_input(path)
+            pages.append((name, text, predict(text, model=trained, threshold=threshold, sentences=True)))
+        except FramingError as exc:
+            err(f"error: {exc}")
+            failed.append(name)
+    frames = FrameInfo.from_model(trained, threshold)
+    if len(pages) + len(failed) == 1 and (output is None or output.suffix.lower() in (".html", ".htm")):
+        for name, text, result in pages:  # the one article (none if it failed)
+            _emit(article_page(name, text, result, frames), output)
+    elif output is None:
+        raise typer.BadParameter("with --format html, several articles need --output DIR "
+                                 "(a page each and an index.html)")
+    elif pages:
+        written = write_article_pages(pages, frames, output)
+        err(f"{len(pages)} article page(s) and {written[0]} written")
+    if failed:
+        err(f"{len(failed)} of {len(pages) + len(failed)} input(s) failed: " + ", ".join(failed))
+        raise typer.Exit(1)
 
 
 # --- end of corpus commands ---------------------------------------------------------------

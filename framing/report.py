@@ -15,7 +15,7 @@ from typing import Any
 from framing.model import Model
 from framing.score import ArticleScore
 
-FORMATS = ("table", "json", "jsonl", "csv")
+FORMATS = ("table", "json", "jsonl", "csv", "html")  # html: pages to read, framing.article_html
 WIDTH = 80
 
 
