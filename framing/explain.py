@@ -8,13 +8,17 @@ frame up, and the most negative ones the terms that pushed it down.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
 
+from framing.featurise import Rows
 from framing.model import Model
+
+if TYPE_CHECKING:  # pragma: no cover
+    import scipy.sparse as sp
 
 _NUMBER_TOKEN = re.compile(r"\b0\b")  # numbers are folded to "0" by features.normalise
 
@@ -79,24 +83,60 @@ def top_terms(model: Model, row: sp.csr_matrix, column: int, n: int = 5) -> tupl
     features, and hiding them would misstate what the model used.
     """
     indices, weights = contributions(model, row, column)
-    names = model.feature_names
+    return _ranked(model, indices, weights, n)
+
+
+def _ranked(model: Model, indices: np.ndarray, weights: np.ndarray, n: int) -> tuple[list[Term], list[Term]]:
     order = np.argsort(-weights, kind="stable")
-    up = [Term(readable(names[indices[i]]), float(weights[i])) for i in order[:n] if weights[i] > 0]
-    down = [Term(readable(names[indices[i]]), float(weights[i]))
+    up = [Term(readable(model.featuriser.feature_name(int(indices[i]))), float(weights[i]))
+          for i in order[:n] if weights[i] > 0]
+    down = [Term(readable(model.featuriser.feature_name(int(indices[i]))), float(weights[i]))
             for i in order[::-1][:n] if weights[i] < 0]
     return up, down
+
+
+def row_terms(model: Model, rows: Rows, i: int, columns: Sequence[int], n: int = 5) -> list[list[Term]]:
+    """For each frame column in ``columns``, the ``n`` terms pushing it up most in row ``i``.
+
+    One row slice and one product for all the frames asked for: the scorer calls this only
+    for the frames it lists, and only for sentences whose terms are shown.
+    """
+    if not len(columns):
+        return []
+    indices, values = rows.row(i)
+    pushes = values[:, None] * model.weights[np.ix_(indices, np.asarray(columns, dtype=np.intp))]
+    out: list[list[Term]] = []
+    for j, k in enumerate(columns):
+        if not np.isfinite(model.biases[k]):  # a constant frame: no term moves it
+            out.append([])
+            continue
+        weights = pushes[:, j]
+        positive = np.flatnonzero(weights > 0)
+        best = positive[np.argsort(-weights[positive], kind="stable")[:n]]
+        out.append([Term(readable(model.featuriser.feature_name(int(indices[b]))), float(weights[b]))
+                    for b in best])
+    return out
 
 
 def explain(text: str, *, model: Model | None = None, top: int = 8) -> list[FrameExplanation]:
     """For each frame: probability, threshold, and the terms that pushed it up and down."""
     from framing.model import load_model
 
+    if not isinstance(text, str):
+        raise TypeError(f"explain takes a sentence as str, not {type(text).__name__}")
+    if model is not None and not isinstance(model, Model):
+        raise TypeError(f"model must be a framing.Model (framing.load_model(path) loads one), "
+                        f"not {type(model).__name__}")
     model = model or load_model()
-    X = model.features([text])
-    P = model.proba_from_features(X)[0]
+    rows = model.rows([text])
+    P = model.proba_from_rows(rows)[0]
+    indices, values = rows.row(0)
     result = []
+    coefficients = model.coefficients
     for k, frame_id in enumerate(model.frame_ids):
-        up, down = top_terms(model, X[0], k, top)
+        coef = coefficients[k]
+        weights = values * coef[indices] if coef is not None else np.zeros(0)
+        up, down = _ranked(model, indices if coef is not None else indices[:0], weights, top)
         result.append(FrameExplanation(
             frame=frame_id, name=model.frame_names[frame_id], probability=float(P[k]),
             threshold=float(model.thresholds[k]), intercept=model.intercepts[k], up=up, down=down))
