@@ -313,7 +313,7 @@ class Featuriser:
             weights = np.concatenate([np.ones(len(keys)), np.fromiter(
                 chain.from_iterable(c.values() for c in extra), dtype=np.float64, count=sum(sizes))])
             unique, inverse = np.unique(np.concatenate([keys, more]), return_inverse=True)
-            data: np.ndarray = np.bincount(inverse, weights=weights, minlength=len(unique))
+            data: np.ndarray = np.bincount(inverse, weights=weights, minlength=len(unique)).astype(np.float64)
         else:
             unique, counts = np.unique(keys, return_counts=True)
             data = counts.astype(np.float64)

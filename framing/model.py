@@ -151,11 +151,21 @@ class Model:
         self._featuriser = Featuriser(blocks) if blocks is not None else None
         self._W = weights
         self._b = intercepts
+        self._sha256: str | None = None
         if pipeline is None and (blocks is None or weights is None or intercepts is None):
             raise ValueError("a Model needs a fitted pipeline, or its blocks, weights and intercepts")
 
     def __repr__(self) -> str:
         return f"Model(frames={self.frame_ids!r}, path={self.path!r})"
+
+    @property
+    def sha256(self) -> str | None:
+        """sha256 of the saved ``meta.json``, which names the sha256 of every other file: one
+        digest for the whole model (None for a model never saved). For the old pickled
+        format, the sha256 of ``model.joblib``."""
+        if "artifact" in self.meta:
+            return str(self.meta["artifact"]["sha256"])
+        return self._sha256
 
     # --- the data ---------------------------------------------------------------------------
 
@@ -376,6 +386,7 @@ def save_model(model: Model, path: str | Path) -> Path:
     for kind, data in payloads.items():
         _write_synced(directory / files[kind]["file"], data)
     _write_synced(directory / META_FILE, meta_text.encode("utf-8"))
+    model._sha256 = hashlib.sha256(meta_text.encode("utf-8")).hexdigest()
     _sync_directory(directory)
     # The new model is in place; remove what only the old one (or an interrupted save) used.
     keep = {f["file"] for f in files.values()}
@@ -417,6 +428,11 @@ def read_meta(path: str | Path | None = None) -> dict[str, Any]:
     Both the current format and the old pickled one (format 1) are read; :func:`load_model`
     decides what may be loaded.
     """
+    return _read_meta(path)[0]
+
+
+def _read_meta(path: str | Path | None) -> tuple[dict[str, Any], str]:
+    """:func:`read_meta`, and the sha256 of the bytes read."""
     given = Path(path) if path is not None else None
     directory = given if given is not None else DEFAULT_MODEL
     meta_file = directory / META_FILE
@@ -428,7 +444,8 @@ def read_meta(path: str | Path | None = None) -> dict[str, Any]:
         if meta_file.stat().st_size > MAX_META_BYTES:
             raise ModelError(f"{meta_file}: {meta_file.stat().st_size:,} bytes, too large for model "
                              f"metadata; {_next_step(given)}")
-        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+        raw = meta_file.read_bytes()
+        meta = json.loads(raw.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise ModelError(f"{meta_file}: corrupt metadata ({exc}); {_next_step(given)}") from None
     except RecursionError:
@@ -446,7 +463,7 @@ def read_meta(path: str | Path | None = None) -> dict[str, Any]:
         problem = "thresholds do not name exactly the frames of frame_ids"
     if problem:
         raise ModelError(f"{meta_file}: invalid metadata: {problem}; {_next_step(given)}")
-    return meta
+    return meta, hashlib.sha256(raw).hexdigest()
 
 
 def load_model(path: str | Path | None = None, *, trust_pickle: bool = False) -> Model:
@@ -478,7 +495,7 @@ def _load_default(trust_pickle: bool) -> Model:
 
 def _load(directory: Path, *, given: Path | None, trust_pickle: bool) -> Model:
     for attempt in range(2):
-        meta = read_meta(given if given is not None else directory)
+        meta, digest = _read_meta(given)
         if meta["format_version"] == PICKLE_FORMAT_VERSION:
             if not trust_pickle:
                 raise ModelError(
@@ -488,10 +505,12 @@ def _load(directory: Path, *, given: Path | None, trust_pickle: bool) -> Model:
                     "with --trust-pickle / trust_pickle=True)")
             return _load_pickle(directory, meta, given)
         try:
-            return _load_data(directory, meta, given)
+            model = _load_data(directory, meta, given)
+            model._sha256 = digest
+            return model
         except FileNotFoundError:
             # A save replaced the model while we read it: read the new meta.json once more.
-            if attempt == 1 or read_meta(given if given is not None else directory) == meta:
+            if attempt == 1 or read_meta(given) == meta:
                 raise ModelError(f"{directory}: a file named in {META_FILE} is missing; "
                                  f"{_next_step(given)}") from None
     raise AssertionError("unreachable")  # pragma: no cover
@@ -589,6 +608,10 @@ def _load_data(directory: Path, meta: dict[str, Any], given: Path | None) -> Mod
             raise bad(arrays_path, f"array {name!r} holds a value that is not finite")
     if np.isnan(intercepts).any() or ((thresholds < 0) | (thresholds > 1)).any():
         raise bad(arrays_path, "an intercept is NaN or a threshold is outside 0..1")
+    written = meta["thresholds"]
+    if any(abs(written[f] - t) > 1e-6 for f, t in zip(meta["frame_ids"], thresholds.tolist(), strict=True)):
+        raise bad(directory, f"thresholds in {META_FILE} and {arrays_path.name} differ (frames "
+                             "reordered or files mixed up)")
     return Model(frame_ids=meta["frame_ids"], thresholds=thresholds, meta=meta, path=directory,
                  blocks=blocks, weights=weights, intercepts=intercepts)
 
