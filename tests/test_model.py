@@ -413,3 +413,65 @@ def test_convert_elsewhere_leaves_the_source(toy_model: Model, tmp_path: Path) -
 def test_the_shipped_model_is_data_only() -> None:
     assert read_meta()["format_version"] == FORMAT_VERSION
     assert not (DEFAULT_MODEL / MODEL_FILE).exists()
+
+
+# --- replacing a model as a whole ---------------------------------------------------------------
+
+KILLER = """
+import os, sys
+from pathlib import Path
+import framing.model as fm
+
+target, stop_at = Path(sys.argv[1]), int(sys.argv[2])
+model = fm.load_model()
+steps = 0
+
+def killing(real):
+    def call(*args, **kwargs):
+        global steps
+        steps += 1
+        if steps == stop_at:
+            os._exit(9)  # as kill -9: no cleanup, no finally blocks
+        return real(*args, **kwargs)
+    return call
+
+for name in ("replace", "rename", "unlink", "fsync"):
+    setattr(os, name, killing(getattr(os, name)))
+fm.save_model(model, target)
+print(steps)
+"""
+
+
+@pytest.mark.slow
+def test_a_kill_at_any_step_of_a_save_leaves_the_old_or_the_new_model(toy_model: Model,
+                                                                       tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+    import sys
+
+    old = save_model(toy_model, tmp_path / "old")
+    new_frames = load_model().frame_ids
+
+    def run(directory: Path, stop_at: int) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-c", KILLER, str(directory), str(stop_at)],
+                              capture_output=True, text=True, timeout=120)
+
+    whole = tmp_path / "whole"
+    shutil.copytree(old, whole)
+    done = run(whole, 0)
+    assert done.returncode == 0, done.stderr
+    steps = int(done.stdout)
+    assert steps >= 6  # three files written and synced, renamed into place, old files removed
+    assert load_model(whole).frame_ids == new_frames
+    seen = set()
+    for stop_at in range(1, steps + 1):
+        directory = tmp_path / f"killed-{stop_at}"
+        shutil.copytree(old, directory)
+        killed = run(directory, stop_at)
+        assert killed.returncode == 9, killed.stderr
+        loaded = load_model(directory)
+        assert loaded.frame_ids in (toy_model.frame_ids, new_frames)
+        if loaded.frame_ids == toy_model.frame_ids:
+            np.testing.assert_array_equal(loaded.predict_proba(TEXTS), toy_model.predict_proba(TEXTS))
+        seen.add(tuple(loaded.frame_ids))
+    assert seen == {tuple(toy_model.frame_ids), tuple(new_frames)}  # both sides of the one rename
