@@ -95,27 +95,72 @@ def _ranked(model: Model, indices: np.ndarray, weights: np.ndarray, n: int) -> t
     return up, down
 
 
-def row_terms(model: Model, rows: Rows, i: int, columns: Sequence[int], n: int = 5) -> list[list[Term]]:
-    """For each frame column in ``columns``, the ``n`` terms pushing it up most in row ``i``.
+def batch_terms(model: Model, rows: Rows, pair_rows: Sequence[int], pair_columns: Sequence[int],
+                n: int = 5) -> list[list[Term]]:
+    """For each pair (row ``pair_rows[j]``, frame column ``pair_columns[j]``), the ``n`` terms
+    pushing that frame up most in that row: strongest first, ties in column order (as
+    :func:`top_terms` ranks them).
 
-    One row slice and one product for all the frames asked for: the scorer calls this only
-    for the frames it lists, and only for sentences whose terms are shown.
+    All pairs of a batch at once, in a few array operations: the scorer asks only for the
+    frames it lists, and only for the sentences whose terms are shown.
     """
-    if not len(columns):
+    p = len(pair_rows)
+    if p == 0:
         return []
-    indices, values = rows.row(i)
-    pushes = values[:, None] * model.weights[np.ix_(indices, np.asarray(columns, dtype=np.intp))]
-    out: list[list[Term]] = []
-    for j, k in enumerate(columns):
-        if not np.isfinite(model.biases[k]):  # a constant frame: no term moves it
-            out.append([])
-            continue
-        weights = pushes[:, j]
-        positive = np.flatnonzero(weights > 0)
-        best = positive[np.argsort(-weights[positive], kind="stable")[:n]]
-        out.append([Term(readable(model.featuriser.feature_name(int(indices[b]))), float(weights[b]))
-                    for b in best])
+    which = np.asarray(pair_rows, dtype=np.intp)
+    frame = np.asarray(pair_columns, dtype=np.intp)
+    starts = rows.indptr[which]
+    lengths = rows.indptr[which + 1] - starts
+    pair = np.repeat(np.arange(p), lengths)
+    entry = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(int(lengths.sum()))
+    columns = rows.indices[entry]
+    pushes = rows.data[entry] * model.weights[columns, frame[pair]]
+    if rows.sums.shape[1]:
+        summed = rows.sums[which]
+        sum_pair, sum_index = np.nonzero(summed)
+        sum_columns = rows.sum_columns[sum_index]
+        pair = np.concatenate([pair, sum_pair])
+        columns = np.concatenate([columns, sum_columns])
+        pushes = np.concatenate([pushes, summed[sum_pair, sum_index]
+                                 * model.weights[sum_columns, frame[sum_pair]]])
+    keep = (pushes > 0) & np.isfinite(model.biases)[frame[pair]]  # a constant frame has no terms
+    pair, columns, pushes = pair[keep], columns[keep], pushes[keep]
+    order = np.lexsort((columns, -pushes, pair))
+    ranked = pair[order]
+    first = np.searchsorted(ranked, ranked, side="left")
+    top = order[np.arange(len(order)) - first < n]
+    names = _names(model)
+    out: list[list[Term]] = [[] for _ in range(p)]
+    found = zip(pair[top].tolist(), columns[top].tolist(), pushes[top].tolist(), strict=True)
+    for j, column, weight in found:
+        out[j].append(Term(names[column], weight))
     return out
+
+
+def row_terms(model: Model, rows: Rows, i: int, columns: Sequence[int], n: int = 5) -> list[list[Term]]:
+    """:func:`batch_terms` for frames ``columns`` of row ``i``."""
+    return batch_terms(model, rows, [i] * len(columns), columns, n)
+
+
+class _Names(dict[int, str]):
+    """Column -> readable feature name, made on first use."""
+
+    def __init__(self, model: Model) -> None:
+        super().__init__()
+        self.featuriser = model.featuriser
+
+    def __missing__(self, column: int) -> str:
+        found = self[column] = readable(self.featuriser.feature_name(column))
+        return found
+
+
+def _names(model: Model) -> _Names:
+    """The model's readable names, memoised on it (the same few are asked for again and again)."""
+    memo = getattr(model, "_readable", None)
+    if memo is None:
+        memo = _Names(model)
+        model._readable = memo  # type: ignore[attr-defined]
+    return memo
 
 
 def explain(text: str, *, model: Model | None = None, top: int = 8) -> list[FrameExplanation]:

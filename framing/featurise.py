@@ -172,10 +172,14 @@ class Rows:
         indices, data = self.indices[a:z], self.data[a:z]
         if self.sums.shape[1]:
             nonzero = np.flatnonzero(self.sums[i])
-            indices = np.concatenate([indices, self.sum_columns[nonzero]])
-            data = np.concatenate([data, self.sums[i, nonzero]])
-        order = np.argsort(indices, kind="stable")
-        return indices[order], data[order]
+            if len(nonzero):
+                sum_columns = self.sum_columns[nonzero]
+                indices = np.concatenate([indices, sum_columns])
+                data = np.concatenate([data, self.sums[i, nonzero]])
+                if a < z and sum_columns[0] < self.indices[z - 1]:  # sums not after the counted columns
+                    order = np.argsort(indices, kind="stable")
+                    return indices[order], data[order]
+        return indices, data
 
     def to_scipy(self) -> sp.csr_matrix:
         """The rows as a scipy CSR matrix with sorted indices (as the pipeline returns them)."""
@@ -199,7 +203,8 @@ class Rows:
         if len(nonempty):
             # reduceat over the first entry of each non-empty row (an empty row's start would
             # give the next row's first entry instead of 0, hence the filter).
-            products = self.data[:, None] * W[self.indices]
+            products = np.take(W, self.indices, axis=0)  # faster than W[indices]
+            products *= self.data[:, None]
             out[nonempty] = np.add.reduceat(products, self.indptr[:-1][nonempty], axis=0)
         # Column by column, not a matrix product: each row's result must not depend on the
         # other rows of the batch (BLAS may round differently for other shapes).

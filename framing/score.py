@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from framing.explain import Term, row_terms
+from framing.explain import Term, batch_terms
 from framing.featurise import Rows
 from framing.model import Model, load_model
 from framing.segment import Sentence, iter_sentences
@@ -111,31 +111,36 @@ def _score_batch(model: Model, batch: Sequence[Sentence | str], cut: np.ndarray,
     texts = [s.text if isinstance(s, Sentence) else s for s in batch]
     rows = model.rows(texts)
     P = model.proba_from_rows(rows)
-    order = np.argsort(-P, axis=1, kind="stable")
-    present = cut <= P
+    order = np.argsort(-P, axis=1, kind="stable").tolist()
+    present = (cut <= P).tolist()
+    probabilities = P.tolist()
     frame_ids = model.frame_ids
     out = []
     for i, item in enumerate(batch):
-        listed = [int(k) for k in order[i] if present[i, k]]
+        listed = [k for k in order[i] if present[i][k]]
         sentence = item if isinstance(item, Sentence) else None
         scored = SentenceScore(
             text=texts[i],
             start=sentence.start if sentence else None,
             end=sentence.end if sentence else None,
             index=sentence.index if sentence else i,
-            scores=dict(zip(frame_ids, P[i].tolist(), strict=True)),
+            scores=dict(zip(frame_ids, probabilities[i], strict=True)),
             frames=[frame_ids[k] for k in listed],
         )
-        if with_terms and listed:
-            _add_terms(model, rows, i, scored)
         out.append(scored)
+    if with_terms:
+        _add_terms(model, rows, list(range(len(out))), out)
     return P, out, rows
 
 
-def _add_terms(model: Model, rows: Rows, i: int, scored: SentenceScore) -> None:
-    columns = [model.frame_ids.index(f) for f in scored.frames]
-    terms = row_terms(model, rows, i, columns, TERMS_PER_FRAME)
-    scored.terms = dict(zip(scored.frames, terms, strict=True))
+def _add_terms(model: Model, rows: Rows, positions: list[int], scored: list[SentenceScore]) -> None:
+    """Fill in the terms of sentences ``scored`` (rows ``positions``), for their listed frames."""
+    column = {f: k for k, f in enumerate(model.frame_ids)}
+    pair_rows = [i for i, s in zip(positions, scored, strict=True) for _ in s.frames]
+    pair_columns = [column[f] for s in scored for f in s.frames]
+    terms = iter(batch_terms(model, rows, pair_rows, pair_columns, TERMS_PER_FRAME))
+    for s in scored:
+        s.terms = {f: next(terms) for f in s.frames}
 
 
 def _check_texts(sentences: Sequence[str]) -> None:
@@ -211,10 +216,9 @@ def predict(text: str, *, model: Model | None = None, threshold: float | None = 
             kept.extend(scored)
         else:  # terms only for this batch's sentences now among the evidence (rows at hand)
             position = {id(s): i for i, s in enumerate(scored)}
-            for heap in heaps:
-                for _, _, s in heap:
-                    if id(s) in position and not s.terms:
-                        _add_terms(model, rows, position[id(s)], s)
+            shown = list({id(s): s for heap in heaps for _, _, s in heap
+                          if id(s) in position and not s.terms}.values())
+            _add_terms(model, rows, [position[id(s)] for s in shown], shown)
     if model.unit == "article" and n:
         best = model.predict_proba([text])[0]
     profile = {f: float(best[j]) for j, f in enumerate(model.frame_ids)}
