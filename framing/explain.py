@@ -125,6 +125,19 @@ def batch_terms(model: Model, rows: Rows, pair_rows: Sequence[int], pair_columns
                                  * model.weights[sum_columns, frame[sum_pair]]])
     keep = (pushes > 0) & np.isfinite(model.biases)[frame[pair]]  # a constant frame has no terms
     pair, columns, pushes = pair[keep], columns[keep], pushes[keep]
+    # Only values reaching their pair's n-th largest can rank: find it with one partition of
+    # a (pairs x longest) matrix, keep those (ties included), then sort the few kept.
+    grouped = np.argsort(pair.astype(np.uint16) if p < 2**16 else pair, kind="stable")
+    pair, columns, pushes = pair[grouped], columns[grouped], pushes[grouped]
+    counts = np.bincount(pair, minlength=p)
+    position = np.arange(len(pair)) - np.repeat(np.cumsum(counts) - counts, counts)
+    longest = int(counts.max(initial=0))
+    if longest > n:
+        table = np.zeros((p, longest))
+        table[pair, position] = pushes
+        nth = np.partition(table, longest - n, axis=1)[:, longest - n]
+        kept = pushes >= nth[pair]
+        pair, columns, pushes = pair[kept], columns[kept], pushes[kept]
     order = np.lexsort((columns, -pushes, pair))
     ranked = pair[order]
     first = np.searchsorted(ranked, ranked, side="left")

@@ -22,7 +22,6 @@ the pipeline's up to the order of additions (tests/test_featurise.py checks 1e-1
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -39,7 +38,6 @@ if TYPE_CHECKING:  # pragma: no cover
 # The preprocessors this featuriser reproduces (framing.features re-exports framing.text's).
 PREPROCESSORS = ("framing.text.normalise", "framing.features.normalise")
 ANALYZERS = ("word", "char_wb")
-_WHITE_SPACES = re.compile(r"\s\s+")  # scikit-learn's VectorizerMixin._white_spaces
 WORD_CACHE = 100_000  # distinct words whose char n-grams are kept; the cache is emptied when full
 _ABSENT = -1  # column of an n-gram outside the vocabulary (dropped after counting)
 LONG_WORD = 64  # a longer word's n-grams are counted as they are made, never listed or cached
@@ -274,6 +272,8 @@ class Featuriser:
                     parts.append(map(columns.get, grams, repeat(_ABSENT)))
             for _, by_first in self._cue_blocks:
                 found = []
+                if by_first.keys().isdisjoint(toks):
+                    continue
                 for i in [i for i, t in enumerate(toks) if t in by_first]:
                     for n, terms in by_first[toks[i]]:
                         column = terms.get(tuple(toks[i:i + n])) if i + n <= len(toks) else None
@@ -281,8 +281,11 @@ class Featuriser:
                             found.append(column)
                 parts.append(found)
         if self._char_blocks:
-            words = _WHITE_SPACES.sub(" ", doc).split()
-            if max(map(len, words), default=0) > LONG_WORD:
+            # scikit-learn first replaces runs of whitespace by one space (its _white_spaces),
+            # which cannot change what split() returns: re's \s and str.split() both use
+            # str.isspace(). tests/test_featurise.py checks this on arbitrary Unicode.
+            words = doc.split()
+            if len(doc) > LONG_WORD and max(map(len, words), default=0) > LONG_WORD:
                 counted: Counter[int] = Counter()
                 for word in (w for w in words if len(w) > LONG_WORD):
                     for lo, hi, columns in self._char_blocks:

@@ -111,3 +111,27 @@ def test_a_text_scores_the_same_alone_and_in_any_batch(shipped: tuple[Model, obj
 def test_char_wb_ngrams_are_scikit_learns(word: str, low: int, width: int) -> None:
     analyzer = TfidfVectorizer(analyzer="char_wb", ngram_range=(low, low + width), lowercase=False)
     assert char_wb_ngrams(word, low, low + width) == analyzer._char_wb_ngrams(word)
+
+
+WHITESPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(texts=st.lists(st.text(alphabet=st.sampled_from(list(WHITESPACE + "ab0,")), max_size=30),
+                      min_size=1, max_size=5))
+def test_every_kind_of_whitespace(shipped: tuple[Model, object], texts: list[str]) -> None:
+    model, pipeline = shipped
+    assert_same(model, pipeline, texts)
+
+
+def test_terms_of_scored_sentences_are_explains_terms(shipped: tuple[Model, object], repo_root: Path) -> None:
+    from framing.explain import top_terms
+    from framing.score import TERMS_PER_FRAME, predict_sentences
+
+    model, _ = shipped
+    texts = _rows(repo_root / "labels" / "seed_sentences.csv") + _rows(repo_root / "bench" / "challenge.csv")
+    X = model.features(texts)
+    for i, scored in enumerate(predict_sentences(texts, model=model, threshold=0.2)):
+        for frame, terms in scored.terms.items():
+            expected, _ = top_terms(model, X[i], model.frame_ids.index(frame), TERMS_PER_FRAME)
+            assert terms == expected, (i, frame)
