@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import chain, repeat
+from itertools import chain, islice, repeat
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -40,6 +40,7 @@ PREPROCESSORS = ("framing.text.normalise", "framing.features.normalise")
 ANALYZERS = ("word", "char_wb")
 WORD_CACHE = 100_000  # distinct words whose char n-grams are kept; the cache is emptied when full
 _ABSENT = -1  # column of an n-gram outside the vocabulary (dropped after counting)
+ROW_OCCURRENCES = 1_000_000  # beyond this many n-grams a text's are counted, not listed (memory)
 LONG_WORD = 64  # a longer word's n-grams are counted as they are made, never listed or cached
 
 
@@ -307,7 +308,14 @@ class Featuriser:
         extra: list[Counter[int]] = []
         for r, text in enumerate(texts):
             before, found = len(flat), len(extra)
-            flat.extend(self.occurrences(text, extra))
+            occurrences = self.occurrences(text, extra)
+            flat.extend(islice(occurrences, ROW_OCCURRENCES))
+            if len(flat) - before == ROW_OCCURRENCES:  # a huge text: count the rest as it comes
+                counted = Counter(flat[before:])
+                del flat[before:]
+                counted.update(occurrences)
+                counted.pop(_ABSENT, None)
+                extra.append(counted)
             lengths[r] = len(flat) - before
             extra_rows.extend([r] * (len(extra) - found))
         columns = np.fromiter(flat, dtype=np.int64, count=len(flat))

@@ -135,3 +135,13 @@ def test_terms_of_scored_sentences_are_explains_terms(shipped: tuple[Model, obje
         for frame, terms in scored.terms.items():
             expected, _ = top_terms(model, X[i], model.frame_ids.index(frame), TERMS_PER_FRAME)
             assert terms == expected, (i, frame)
+
+
+def test_texts_with_more_n_grams_than_listed_are_counted_alike(shipped: tuple[Model, object], repo_root: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import framing.featurise
+
+    monkeypatch.setattr(framing.featurise, "ROW_OCCURRENCES", 7)  # every text goes the long way
+    model, pipeline = shipped
+    texts = _rows(repo_root / "bench" / "challenge.csv")[:40] + ["", "a", "a" * 70 + " terrorists " * 30]
+    assert_same(model, pipeline, texts)
