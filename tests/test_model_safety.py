@@ -167,3 +167,25 @@ def test_trust_pickle_is_what_runs_it(tmp_path: Path) -> None:
     directory = _old_format(tmp_path, marker)
     framing.load_model(directory, trust_pickle=True)
     assert marker.exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("make", [*REFUSED, _planted_beside], ids=[*REFUSED_IDS, "planted-beside"])
+def test_dask_workers_never_run_a_planted_pickle(tmp_path: Path, make: Callable[[Path, Path], Path]) -> None:
+    distributed = pytest.importorskip("distributed")
+    from framing.cluster import score_corpus_on_cluster
+    from framing.errors import FramingError
+
+    marker = tmp_path / "PWNED"
+    directory = make(tmp_path, marker)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        try:
+            score_corpus_on_cluster(client, _corpus(tmp_path), tmp_path / "parts.jsonl", model=directory,
+                                    blocksize=2000)
+        except FramingError as exc:
+            assert make is not _planted_beside
+            assert "\n" not in str(exc)
+        else:
+            assert make is _planted_beside
+    assert not marker.exists()
