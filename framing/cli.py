@@ -20,6 +20,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="Narrative-framing classifier for news: train, score, explain.")
 labels_app = typer.Typer(no_args_is_help=True, help="Work with hand-label files.")
 app.add_typer(labels_app, name="labels")
+model_app = typer.Typer(no_args_is_help=True, help="Work with model directories.")
+app.add_typer(model_app, name="model")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -94,6 +96,9 @@ TextColumn = Annotated[str, typer.Option(help="Column holding the text.")]
 FramesColumn = Annotated[str, typer.Option(help="Column holding the frame ids.")]
 Separator = Annotated[str, typer.Option(help="Separator between frame ids in a cell.")]
 GroupColumn = Annotated[str, typer.Option(help="Column naming each row's article (for grouped CV).")]
+TrustPickleOpt = Annotated[bool, typer.Option(
+    "--trust-pickle", help="Also load a model of the old pickled format (model.joblib). Unpickling "
+    "runs any code the file holds: only for a model from a source you trust.")]
 PlainOpt = Annotated[bool, typer.Option("--plain", help="Plain TF-IDF + LR: no cue block, no "
                                         "constructed examples (for comparison).")]
 CorpusOpt = Annotated[Path | None, typer.Option(
@@ -220,6 +225,7 @@ def evaluate_cli(
     corpus: CorpusOpt = None,
     search: SearchOpt = "full",
     fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    trust_pickle: TrustPickleOpt = False,
 ) -> None:
     """Per-frame precision, recall and F1 by grouped cross-validation (or on --test)."""
     from framing.evaluate import cross_validate, evaluate_model
@@ -229,7 +235,7 @@ def evaluate_cli(
     if fmt not in ("table", "json"):
         raise typer.BadParameter(f"--format must be table or json, not {fmt!r}")
     if test is not None:
-        trained = load_model(model)
+        trained = load_model(model, trust_pickle=trust_pickle)
         data = read_labelled(test, text_column=text_column, frames_column=frames_column,
                              separator=separator, group_column=group_column)
         result = evaluate_model(trained, data)
@@ -274,7 +280,11 @@ def model_card(meta: dict[str, Any], path: Path | None) -> str:
     book = meta.get("codebook")
     lines.append(f"codebook: {book['path']} sha256 {book['sha256'][:16]}..." if book
                  else "codebook: none (frames from the data)")
-    lines.append(f"artifact: {meta['artifact']['file']} sha256 {meta['artifact']['sha256'][:16]}...")
+    if "artifact" in meta:  # format 1: a pickle
+        lines.append(f"artifact: {meta['artifact']['file']} sha256 {meta['artifact']['sha256'][:16]}... "
+                     "(a pickle, loaded only with --trust-pickle; convert it with `framing model convert`)")
+    for kind, record in meta.get("files", {}).items():
+        lines.append(f"{kind}: {record['file']} sha256 {record['sha256'][:16]}...")
     lines.append(f"trained on {examples.get('labelled_texts')} labelled texts in "
                  f"{examples.get('articles')} group(s) + {examples.get('constructed_texts')} "
                  "constructed examples")
@@ -319,6 +329,7 @@ def score_cli(
                                             "(CSV: one row per sentence).")] = False,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here "
                                                    "(atomically) instead of stdout.")] = None,
+    trust_pickle: TrustPickleOpt = False,
 ) -> None:
     """Score articles: the frames each carries, how strongly, where, and why."""
     from framing import report
@@ -332,7 +343,7 @@ def score_cli(
         return
     if fmt not in report.FORMATS:
         raise typer.BadParameter(f"--format must be one of {', '.join(report.FORMATS)}, not {fmt!r}")
-    trained = load_model(model)
+    trained = load_model(model, trust_pickle=trust_pickle)
     records, errors = [], []
     for name, path, problem in expand_inputs(inputs):
         try:
@@ -377,6 +388,7 @@ def explain_cli(
     model: ModelOpt = None,
     top: Annotated[int, typer.Option(min=1, help="Terms shown each way per frame.")] = 5,
     fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    trust_pickle: TrustPickleOpt = False,
 ) -> None:
     """Each frame's probability for a sentence and the terms that pushed it up or down."""
     from framing.explain import explain
@@ -384,7 +396,7 @@ def explain_cli(
 
     if fmt not in ("table", "json"):
         raise typer.BadParameter(f"--format must be table or json, not {fmt!r}")
-    result = explain(sentence, model=load_model(model), top=top)
+    result = explain(sentence, model=load_model(model, trust_pickle=trust_pickle), top=top)
     if fmt == "json":
         typer.echo(json.dumps([e.to_dict() for e in result], indent=2, ensure_ascii=False))
         return
@@ -395,6 +407,21 @@ def explain_cli(
             typer.echo("    up:   " + ", ".join(f"{t.term} +{t.weight:.2f}" for t in e.up))
         if e.down:
             typer.echo("    down: " + ", ".join(f"{t.term} {t.weight:.2f}" for t in e.down))
+
+
+@model_app.command("convert")
+@user_errors
+def model_convert_cli(
+    source: Annotated[Path, typer.Argument(help="Model directory of the old pickled format.")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the converted model here "
+                                             "(default: replace SOURCE, as a whole).")] = None,
+    trust_pickle: TrustPickleOpt = False,
+) -> None:
+    """Convert a pickled model (model.joblib) into the data-only format, which cannot run code."""
+    from framing.model import convert_model
+
+    written = convert_model(source, out, trust_pickle=trust_pickle)
+    typer.echo(f"model written to {written} (data-only format)")
 
 
 # --- Corpus scoring and summaries (framing.corpus, framing.cluster, framing.summarize) ------
@@ -457,6 +484,7 @@ def score_corpus_cli(
                                                   "(e.g. tcp://10.0.0.5:8786).")] = None,
     blocksize: Annotated[str, typer.Option(help="With --scheduler: bytes of JSONL/CSV per "
                                            "partition.")] = "64MiB",
+    trust_pickle: TrustPickleOpt = False,
 ) -> None:
     """Score a corpus file: one row per article (id, its other columns, a score per frame,
     the frames present). Malformed records are reported and skipped (exit status 1)."""
@@ -467,7 +495,16 @@ def score_corpus_cli(
             bar.clear()
         err(f"{source}:{item.line}: {item.message}")
 
-    options: dict[str, Any] = dict(model=model, id_column=id_column, text_column=text_column,
+    chosen: Any = model
+    if trust_pickle:
+        # Workers load the model by path and never unpickle: a pickled model is scored here only.
+        if jobs != 1 or scheduler is not None:
+            raise typer.BadParameter("--trust-pickle works with --jobs 1 only; convert the model once "
+                                     "with `framing model convert DIR --trust-pickle` to score in parallel")
+        from framing.model import load_model
+
+        chosen = load_model(model, trust_pickle=True)
+    options: dict[str, Any] = dict(model=chosen, id_column=id_column, text_column=text_column,
                                    sentences=sentences, threshold=threshold, on_skip=skipped)
     if scheduler is not None:
         if jobs != 1 or resume:
