@@ -341,11 +341,12 @@ def test_linear_layer_reads_each_frames_weights(toy_model: Model) -> None:
 
 
 def test_a_constant_frame_is_exactly_zero_or_one(toy_model: Model) -> None:
-    from sklearn.multiclass import _ConstantPredictor
+    from framing.classifier import ConstantFrame
 
     classifier = toy_model.pipeline[-1]
-    classifier.estimators_[1] = _ConstantPredictor().fit(np.zeros((2, 1)), np.array([0]))
-    classifier.estimators_[2] = _ConstantPredictor().fit(np.zeros((2, 1)), np.array([1]))
+    width = classifier.n_features_in_
+    classifier.estimators_[1] = ConstantFrame(False, width)  # a frame never positive in training
+    classifier.estimators_[2] = ConstantFrame(True, width)  # ... always positive
     model = Model(pipeline=toy_model.pipeline, frame_ids=toy_model.frame_ids,
                   thresholds=toy_model.thresholds, meta=toy_model.meta)
     P = model.predict_proba(TEXTS)
