@@ -23,6 +23,7 @@ from pathlib import Path
 from framing.codebook import Codebook, file_sha256
 from framing.errors import LabelError
 from framing.read import allow_long_csv_fields, decode_text
+from framing.resources import shipped
 from framing.segment import split_sentences
 
 SEED_COLUMNS = ("article", "index", "start", "end", "text", "frames", "note")
@@ -346,8 +347,8 @@ def _check_row(row: dict[str, str], codebook: Codebook, seeds_dir: Path,
     return found
 
 
-DEFAULT_LABELS = Path("labels")
-DEFAULT_CODEBOOK = Path("labels/codebook.toml")
+DEFAULT_LABELS = shipped("labels")
+DEFAULT_CODEBOOK = shipped("labels", "codebook.toml")
 
 
 def load_training_data(

@@ -36,6 +36,7 @@ from framing.atomic import atomic_path
 from framing.codebook import file_sha256
 from framing.errors import ModelError
 from framing.features import build_features
+from framing.resources import shipped
 
 # Bump FORMAT_VERSION whenever a model saved by this code could be misread by older code, or
 # an older model by this code: a change to the keys of model.joblib's dict or meta.json's
@@ -44,7 +45,7 @@ from framing.features import build_features
 FORMAT_VERSION = 1
 MODEL_FILE = "model.joblib"
 META_FILE = "meta.json"
-DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "default"
+DEFAULT_MODEL = shipped("models", "default")
 
 
 class VersionWarning(UserWarning):

@@ -8,6 +8,7 @@ kills a real run with SIGKILL and resumes it.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import signal
@@ -21,7 +22,7 @@ import pytest
 from distributed import LocalCluster
 from typer.testing import CliRunner
 
-from framing.cli import _CorpusBar, app
+from framing.cli import Progress, app
 from framing.corpus import score_corpus
 
 runner = CliRunner()
@@ -142,21 +143,54 @@ def test_scheduler_option_scores_on_a_cluster(tmp_path: Path) -> None:
         tmp_path / "local.jsonl").read_text(encoding="utf-8")
 
 
-def test_progress_bar(capsys: pytest.CaptureFixture[str]) -> None:
-    bar = _CorpusBar()
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_on_a_terminal() -> None:
+    stream = Terminal()
+    bar = Progress("scoring", "articles", stream=stream)
     bar.start -= 10  # as if started 10 s ago
     bar(500, 2000)
     bar(501, 2000)  # within 0.2 s of the last: not redrawn
     bar(2000, 2000)  # the last is always drawn
     bar.close()
-    err = capsys.readouterr().err
+    err = stream.getvalue()
     assert err.count("\r") == 2
-    assert "500/2,000 articles  50/s  0:00:30 left" in err
+    assert "scoring: 500/2,000 articles  50/s  0:00:30 left" in err
     assert err.endswith("\n")
-    bar = _CorpusBar()
+    stream = Terminal()
+    bar = Progress("scoring", "articles", stream=stream)
     bar.start -= 1
     bar(100, None)
-    assert "100 articles  " in capsys.readouterr().err
+    assert "scoring: 100 articles  " in stream.getvalue()
+
+
+def test_progress_in_a_log_is_a_line_at_most_every_30_seconds() -> None:
+    stream = io.StringIO()  # not a terminal: no \r, no escape codes
+    bar = Progress("training", "fits", stream=stream)
+    bar(1, 100)  # the first line comes after 30 s
+    bar.start -= 60
+    bar.drawn -= 60
+    bar(10, 100)
+    bar(20, 100)  # within 30 s of the last line: nothing
+    bar.drawn -= 31
+    bar(30, 100)
+    bar.close()
+    lines = stream.getvalue().splitlines()
+    assert [line.split("  ")[0] for line in lines] == ["training: 10/100 fits", "training: 30/100 fits"]
+    assert "\r" not in stream.getvalue() and "\033" not in stream.getvalue()
+    assert all(line.endswith(" left") for line in lines)
+
+
+def test_progress_disabled_writes_nothing() -> None:
+    stream = Terminal()
+    bar = Progress("scoring", "articles", enabled=False, stream=stream)
+    bar.start -= 10
+    bar(5, 10)
+    bar.close()
+    assert stream.getvalue() == ""
 
 
 @pytest.mark.slow

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import framing.corpus as corpus
+import framing.corpus.score as corpus
 from framing.corpus import CorpusReader, Skipped, count_records, score_corpus
 from framing.errors import FramingError, InputError
 from framing.model import Model, load_model
