@@ -3,6 +3,7 @@ input order (see :func:`score_corpus`)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from framing.atomic import check_distinct, output_locks
 from framing.corpus.read import (
     CHUNK_SIZE,
     CorpusReader,
@@ -20,6 +22,7 @@ from framing.corpus.read import (
     file_format,
     id_key,
 )
+from framing.corpus.resume import check_resume, complete_articles, describe_run, write_sidecar
 from framing.corpus.write import article_rows, output_columns, sentence_rows, table_writers
 from framing.errors import InputError
 from framing.model import Model, load_model
@@ -116,7 +119,7 @@ def score_corpus(
         raise InputError(f"{output}: --sentences must name another file than --output")
     reader = CorpusReader(source, id_column=id_column, text_column=text_column)
     if isinstance(model, Model):
-        loaded: Model | None = model
+        loaded: Model = model
         model_path = str(model.path.resolve()) if model.path else None
         frame_ids = list(model.frame_ids)
         if jobs > 1 and model.path is None:
@@ -131,9 +134,32 @@ def score_corpus(
         raise InputError(f"{source}: column(s) {', '.join(map(repr, clash))} would clash with the "
                          "output's score columns; rename them")
 
+    check_distinct([("--output", output), ("--sentences", sentences_path)], [source])
+    with output_locks([output, sentences_path]):
+        return _score_locked(reader, output, sentences_path, loaded=loaded, model_path=model_path,
+                             frame_ids=frame_ids, threshold=threshold, jobs=jobs, chunk_size=chunk_size,
+                             resume=resume, progress=progress, on_skip=on_skip)
+
+
+def _score_locked(reader: CorpusReader, output: Path, sentences_path: Path | None, *, loaded: Model,
+                  model_path: str | None, frame_ids: list[str], threshold: float | None, jobs: int,
+                  chunk_size: int, resume: bool, progress: ProgressCallback | None,
+                  on_skip: SkipCallback | None) -> CorpusSummary:
+    """:func:`score_corpus` once its outputs are locked: check or start the sidecar, then score."""
+    source, id_column = reader.path, reader.id_column
+    description = describe_run(model=loaded, model_path=model_path, source=source, output=output,
+                               sentences=sentences_path, id_column=id_column,
+                               text_column=reader.text_column, threshold=threshold)
+    started = output.exists() or (output.parent / f".{output.name}.parts").is_dir()
+    if resume and started:
+        check_resume(output, description)
+    write_sidecar(output, description)
     articles, sentence_writer = table_writers(output, sentences_path, id_column=id_column,
                                               frame_ids=frame_ids, reader=reader)
-    done = articles.open(resume=resume)
+    keep = None
+    if resume and started and sentences_path is not None:
+        keep = complete_articles(output, sentences_path, id_column)
+    done = articles.open(resume=resume, keep=keep)
     if sentence_writer is not None:
         sentence_writer.open(resume=resume, keep=done)
     summary = CorpusSummary(output=output, sentences_output=sentences_path)
@@ -176,6 +202,9 @@ def score_corpus(
     if sentence_writer is not None:
         sentence_writer.close()
     articles.close()
+    description.update(complete=True, articles=summary.articles + summary.resumed, skipped=summary.skipped,
+                       finished=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+    write_sidecar(output, description)
     return summary
 
 
