@@ -239,7 +239,8 @@ def test_train_refuses_a_frame_without_positive_examples(
 def test_an_empty_labels_file_is_one_error(tmp_path: Path, command: str) -> None:
     labels = tmp_path / "empty.csv"
     labels.write_text("", encoding="utf-8")
-    assert_one_error(run(command, "--labels", labels), 1,
+    out = ["--out", tmp_path / "model"] if command == "train" else []
+    assert_one_error(run(command, "--labels", labels, *out), 1,
                      f"{labels}: the file is empty; it needs a header and labelled rows")
 
 

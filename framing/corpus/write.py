@@ -10,6 +10,7 @@ combined into the output file at the end.
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import os
@@ -133,7 +134,11 @@ def _durable_append(handle: BinaryIO, data: bytes) -> None:
     try:
         handle.write(data)
         handle.flush()
-        os.fsync(handle.fileno())
+        try:
+            os.fsync(handle.fileno())
+        except OSError as exc:
+            if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.ESPIPE):
+                raise  # a pipe or a device cannot be synced, and need not be
     except OSError as exc:
         raise OutputError(f"{handle.name}: cannot write ({exc.strerror}); make room, then run the same "
                           "command with --resume") from None
