@@ -203,6 +203,11 @@ def train_cli(
     data, book = load_training_data(labels, codebook, text_column=text_column,
                                     frames_column=frames_column, separator=separator,
                                     group_column=group_column)
+    if not data.frame_ids:  # sklearn would fail with "Unknown label type"
+        from framing.errors import TrainingError
+
+        raise TrainingError(f"{labels}: no row has a frame in column {frames_column!r}; label at least "
+                            "one text with a frame id (or pass --frames-column)")
     with Progress("training", "fits", delay=3) as progress:
         result = train(data, book, use_codebook=not plain and codebook_used(labels, codebook),
                        unit=unit, progress=progress)

@@ -152,13 +152,48 @@ def csv_record(fields: list[str], line: int, header: Sequence[str], id_at: int,
     return Record(line, fields[id_at], fields[text_at], carried)
 
 
+class UnclosedQuote(InputError):
+    """A quoted CSV field that runs to the end of the input: its row and all after it are one."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__("a quoted field opened on this line is never closed, so every line after it "
+                         "was read into it; close the quote (or double a quote inside the field: \"\")")
+        self.line = line
+
+
+class _Lines:
+    """An iterator of lines that notes when it has run out."""
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        self.lines, self.ended = iter(lines), False
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        try:
+            return next(self.lines)
+        except StopIteration:
+            self.ended = True
+            raise
+
+
 def csv_rows(lines: Iterable[str], delimiter: str, first_line: int = 1) -> Iterator[tuple[int, list[str]]]:
-    """Yield ``(line number of the row's first line, fields)``; blank lines are left out."""
+    """Yield ``(line number of the row's first line, fields)``; blank lines are left out.
+
+    Raises :class:`UnclosedQuote` (with the row's line) when a quoted field is still open at
+    the end of the input: the csv module would return the rest of the file as that field.
+    """
     allow_long_csv_fields()
-    reader = csv.reader(lines, delimiter=delimiter)
+    source = _Lines(lines)
+    reader = csv.reader(source, delimiter=delimiter)
     last = 0
     for fields in reader:
         start, last = last + 1, reader.line_num
+        # a row ends at the end of its last line; only an open quote makes the reader ask
+        # for a line after the last one before it hands the row over
+        if source.ended and fields:
+            raise UnclosedQuote(first_line + start - 1)
         if fields:
             yield first_line + start - 1, fields
 
@@ -234,9 +269,12 @@ class CorpusReader:
             id_at, text_at = header.index(self.id_column), header.index(self.text_column)
             with self._csv_lines() as lines:
                 rows = csv_rows(lines, DELIMITERS[self.format])
-                next(rows, None)  # the header
-                for line, fields in rows:
-                    yield csv_record(fields, line, header, id_at, text_at)
+                try:
+                    next(rows, None)  # the header
+                    for line, fields in rows:
+                        yield csv_record(fields, line, header, id_at, text_at)
+                except UnclosedQuote as exc:
+                    yield Skipped(exc.line, str(exc))
         else:
             yield from self._parquet_records()
 
