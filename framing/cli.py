@@ -208,6 +208,10 @@ def train_cli(
 
         raise TrainingError(f"{labels}: no row has a frame in column {frames_column!r}; label at least "
                             "one text with a frame id (or pass --frames-column)")
+    from framing.labels import conflicting_duplicates
+
+    for warning in conflicting_duplicates(data):
+        err(f"warning: {warning}")
     with Progress("training", "fits", delay=3) as progress:
         result = train(data, book, use_codebook=not plain and codebook_used(labels, codebook),
                        unit=unit, progress=progress)
@@ -371,7 +375,7 @@ def score_cli(
     check_distinct([("--output", output)], [i for i in inputs if i != "-"])
     trained = load_model(model)
     records, errors = [], []
-    for name, path, problem in expand_inputs(inputs):
+    for name, path, problem in expand_inputs(inputs, on_note=lambda note: err(f"note: {note}")):
         try:
             if problem is not None:
                 raise problem

@@ -479,3 +479,18 @@ def test_resume_completes_a_short_sentence_table(tmp_path: Path, model: Model, s
     assert summary.articles > 0 and summary.resumed + summary.articles == 8
     assert sentences.read_bytes() == full_s
     assert out.read_bytes() == full
+
+
+@pytest.mark.parametrize("ending", ["\n", ""])
+def test_an_unclosed_csv_quote_is_reported_with_its_line(tmp_path: Path, ending: str) -> None:
+    source = tmp_path / "c.csv"
+    source.write_text('id,text\n1,"Security forces killed five militants."\n2,"Talks resumed.\n'
+                      f"3,The president spoke.\n4,Nothing else.{ending}", encoding="utf-8")
+    items = list(CorpusReader(source))
+    assert [i.id for i in items if not isinstance(i, Skipped)] == ["1"]
+    assert items[-1] == Skipped(3, 'a quoted field opened on this line is never closed, so every line '
+                                   'after it was read into it; close the quote (or double a quote inside '
+                                   'the field: "")')
+    closed = tmp_path / "ok.csv"
+    closed.write_text(f'id,text\n1,"One."\n2,"Two,\nlines."{ending}', encoding="utf-8")
+    assert [i.text for i in CorpusReader(closed)] == ["One.", "Two,\nlines."]  # type: ignore[union-attr]
