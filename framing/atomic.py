@@ -11,6 +11,7 @@ import stat
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from framing.errors import OutputError
 
@@ -114,20 +115,29 @@ def file_mode() -> int:
 def write_text_atomic(target: str | Path, text: str) -> None:
     """Write ``text`` (UTF-8) to ``target``: atomically to a regular file, directly to a device
     or FIFO (``/dev/stdout``, ``/dev/null``, a pipe), through a symlink to its target."""
+    write_pieces_atomic(target, [text])
+
+
+def write_pieces_atomic(target: str | Path, pieces: Iterable[str]) -> None:
+    """Write text made piece by piece (so it need never be whole in memory) as
+    :func:`write_text_atomic` writes it; an OSError while writing becomes OutputError."""
     target = resolve_output(target)
-    data = text.encode("utf-8", errors="backslashreplace")
     if is_special(target):
-        st = os.stat(target)
-        if stat.S_ISSOCK(st.st_mode):
+        if stat.S_ISSOCK(os.stat(target).st_mode):
             raise OutputError(f"{target}: is a socket; give a file name to write to")
         try:
             with open(target, "wb") as f:
-                f.write(data)
+                _write_pieces(f, pieces)
         except OSError as exc:
             raise OutputError(f"{target}: cannot write ({exc.strerror}); {_next_step(exc)}") from None
         return
-    with atomic_path(target) as tmp:
-        tmp.write_bytes(data)
+    with atomic_path(target) as tmp, open(tmp, "wb") as f:
+        _write_pieces(f, pieces)
+
+
+def _write_pieces(f: BinaryIO, pieces: Iterable[str]) -> None:
+    for piece in pieces:
+        f.write(piece.encode("utf-8", errors="backslashreplace"))
 
 
 def check_replaceable_dir(path: str | Path, *, force: bool, what: str = "a model",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -374,31 +374,58 @@ def score_cli(
 
     check_distinct([("--output", output)], [i for i in inputs if i != "-"])
     trained = load_model(model)
-    records, errors = [], []
-    for name, path, problem in expand_inputs(inputs, on_note=lambda note: err(f"note: {note}")):
-        try:
-            if problem is not None:
-                raise problem
-            result = predict(read_input(path), model=trained, threshold=threshold, top=top,
-                             sentences=sentences)
-        except FramingError as exc:
-            err(f"error: {exc}")
-            errors.append({"input": name, "error": str(exc)})
-            continue
-        records.append(report.article_record(name, result, sentences=sentences))
+    errors: list[dict[str, str]] = []
+    scored = 0
+
+    def records() -> Iterator[dict[str, Any]]:
+        nonlocal scored
+        for name, path, problem in expand_inputs(inputs, on_note=lambda note: err(f"note: {note}")):
+            try:
+                if problem is not None:
+                    raise problem
+                result = predict(read_input(path), model=trained, threshold=threshold, top=top,
+                                 sentences=sentences)
+            except FramingError as exc:
+                err(f"error: {exc}")
+                errors.append({"input": name, "error": str(exc)})
+                continue
+            scored += 1
+            yield report.article_record(name, result, sentences=sentences)
+
+    # JSON and JSONL are written as they are made, article by article and sentence by
+    # sentence, so that --sentences on a long article does not hold the document in memory.
     if fmt == "json":
-        text = report.render_json(records, errors, trained, threshold)
+        pieces: Iterable[str] = report.iter_json(records(), errors, trained, threshold)
     elif fmt == "jsonl":
-        text = report.render_jsonl(records)
+        pieces = report.iter_jsonl(records())
     elif fmt == "csv":
-        text = report.render_csv(records, trained, sentences=sentences)
+        pieces = [report.render_csv(list(records()), trained, sentences=sentences)]
     else:
-        text = report.render_table(records, trained)
-    _emit(text, output)
+        pieces = [report.render_table(list(records()), trained)]
+    _emit_pieces(pieces, output)
     if errors:
-        err(f"{len(errors)} of {len(records) + len(errors)} input(s) failed: "
+        err(f"{len(errors)} of {scored + len(errors)} input(s) failed: "
             + ", ".join(e["input"] for e in errors))
         raise typer.Exit(1)
+
+
+def _emit_pieces(pieces: Iterable[str], output: Path | None) -> None:
+    """Write text made in pieces to stdout, or to ``output`` (atomically, under a lock)."""
+    if output is None:
+        buffer: list[str] = []
+        size = 0
+        for piece in pieces:
+            buffer.append(piece)
+            size += len(piece)
+            if size >= 1 << 16:  # one write per 64 kB, not one per sentence
+                write_stdout("".join(buffer))
+                buffer, size = [], 0
+        write_stdout("".join(buffer))
+    else:
+        from framing.atomic import OutputLock, write_pieces_atomic
+
+        with OutputLock(output):
+            write_pieces_atomic(output, pieces)
 
 
 def _emit(text: str, output: Path | None) -> None:

@@ -38,13 +38,21 @@ def _root(kind: str) -> Path:
     except ModuleNotFoundError:
         # setuptools' editable install (pip install -e) cannot import a mapped package
         # nested in a regular one; its data is then in the source tree the install names.
-        source = _editable_source()
-        if source is not None and (source / kind).is_dir():
-            return source / kind
+        # Likewise when framing is imported straight from a source checkout (python run in
+        # the repository root puts it first on sys.path): the data is beside the package.
+        for source in (_editable_source(), _checkout()):
+            if source is not None and (source / kind).is_dir():
+                return source / kind
         return Path(__file__).resolve().parent / _PACKAGES[kind].rsplit(".", 1)[1]
     # A package without __init__.py gives a MultiplexedPath (one directory per location).
     roots = [Path(str(p)) for p in getattr(root, "_paths", [root])]
     return next((r for r in roots if r.is_dir()), roots[0])
+
+
+def _checkout() -> Path | None:
+    """The repository root when this package is imported from a source checkout, else None."""
+    root = Path(__file__).resolve().parent.parent
+    return root if (root / "pyproject.toml").is_file() else None
 
 
 def _editable_source() -> Path | None:
