@@ -232,3 +232,52 @@ def test_output_that_cannot_be_written_is_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 1, result.output
     assert result.stderr == (f"error: {tmp_path / 'taken.jsonl'}: is a directory; give a file name to "
                              "write to\n")
+
+
+def descendants(pid: int) -> set[int]:
+    """Processes below ``pid`` (Linux /proc)."""
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        current = todo.pop()
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            try:
+                children = (task / "children").read_text().split()
+            except OSError:
+                continue
+            for child in map(int, children):
+                if child not in found:
+                    found.add(child)
+                    todo.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.slow
+def test_workers_die_with_their_parent(tmp_path: Path) -> None:
+    source = write_corpus(tmp_path / "corpus.jsonl", 3000)
+    out = tmp_path / "scores.jsonl"
+    command = [sys.executable, "-m", "framing.cli", "score-corpus", str(source), "-o", str(out),
+               "--chunk-size", "10", "--jobs", "3", "--no-progress"]
+    run = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    workers: set[int] = set()
+    while time.monotonic() < deadline and run.poll() is None:
+        workers = descendants(run.pid)
+        if len(workers) >= 2 and out.exists() and out.read_bytes().count(b"\n") >= 50:
+            break
+        time.sleep(0.05)
+    assert run.poll() is None and len(workers) >= 2, "no workers seen before the run ended"
+    os.kill(run.pid, signal.SIGKILL)
+    run.wait()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and any(alive(p) for p in workers):
+        time.sleep(0.1)
+    assert not [p for p in workers if alive(p)], "workers outlived their parent"

@@ -4,6 +4,7 @@ input order (see :func:`score_corpus`)."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -222,7 +223,8 @@ def _score_in_parallel(chunks: Iterable[_Chunk], write: Callable[[_Chunk, Articl
 
     from joblib.externals.loky import get_reusable_executor
 
-    executor = get_reusable_executor(max_workers=jobs - 1)
+    executor = get_reusable_executor(max_workers=jobs - 1, initializer=die_with_parent,
+                                     initargs=(os.getpid(),))
     queued_per_worker, ahead = 2, 4 * jobs  # bounds on chunks in flight: memory stays bounded
     pending: deque[tuple[_Chunk, Future[ArticleBatch] | ArticleBatch]] = deque()
     in_flight = 0
@@ -251,6 +253,24 @@ def _score_in_parallel(chunks: Iterable[_Chunk], write: Callable[[_Chunk, Articl
                                                   sentences=sentences)))
         drain(wait=len(pending) >= ahead)
     drain(wait=True)
+
+
+def die_with_parent(parent: int, every: float = 1.0) -> None:
+    """In a worker: exit as soon as ``parent`` is gone (killed with -9, it cannot stop us).
+
+    A daemon thread polls the parent's pid each ``every`` seconds; when the worker has been
+    adopted by another process, its parent has died, and scoring for it is pointless.
+    """
+    import threading
+    import time
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != parent:
+                os._exit(1)
+            time.sleep(every)
+
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
 
 
 def _subset(batch: ArticleBatch, keep: list[int]) -> ArticleBatch:
