@@ -422,21 +422,15 @@ def _emit_pieces(pieces: Iterable[str], output: Path | None) -> None:
                 buffer, size = [], 0
         write_stdout("".join(buffer))
     else:
-        from framing.atomic import OutputLock, write_pieces_atomic
+        from framing.atomic import output_locks, write_pieces_atomic
 
-        with OutputLock(output):
+        with output_locks([output]):  # none for a device or FIFO
             write_pieces_atomic(output, pieces)
 
 
 def _emit(text: str, output: Path | None) -> None:
     """Write ``text`` to stdout, or to ``output`` (atomically, under a lock)."""
-    if output is None:
-        write_stdout(text)
-    else:
-        from framing.atomic import OutputLock, write_text_atomic
-
-        with OutputLock(output):
-            write_text_atomic(output, text)
+    _emit_pieces([text], output)
 
 
 def write_stdout(text: str) -> None:

@@ -175,3 +175,17 @@ def test_codebook_given_a_directory_is_a_usage_error(tmp_path: Path, toy_labels:
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "Invalid value for '--codebook': file '" in plain(result.output)
     assert "' is a directory." in plain(result.output)
+
+
+def test_a_device_output_gets_no_lock_file_beside_it(tmp_path: Path, article: Path) -> None:
+    devices = tmp_path / "dev"
+    devices.mkdir()
+    null = devices / "null"
+    try:
+        os.mknod(null, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    except PermissionError:
+        pytest.skip("creating a device node needs root")
+    result = invoke("score", article, "-o", null, "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert stat.S_ISCHR(os.stat(null).st_mode)
+    assert sorted(os.listdir(devices)) == ["null"]
