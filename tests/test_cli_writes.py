@@ -146,6 +146,7 @@ def test_a_full_disk_is_one_line(tmp_path: Path, article: Path, corpus: Path) ->
     done = run_limited(["score-corpus", str(corpus), "-o", "out.parquet"], tmp_path, max_file_bytes=3000)
     assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
     assert done.stderr.startswith("error: .out.parquet.parts/part-000000.parquet: cannot write (")
+    assert done.stderr.endswith("); make room, then run the same command with --resume\n")
     assert "Traceback" not in done.stderr
 
 

@@ -332,8 +332,12 @@ def write_parquet(table: pa.Table, target: Path) -> None:
     import pyarrow.parquet as pq
 
     with atomic_path(target) as tmp:
-        pq.write_table(table, tmp)
-        finish_tmp(tmp)
+        try:
+            pq.write_table(table, tmp)
+            finish_tmp(tmp)
+        except OSError as exc:  # a part: what is written so far is kept for --resume
+            raise OutputError(f"{target}: cannot write ({exc.strerror or exc}); make room, then run the "
+                              "same command with --resume") from None
 
 
 def arrow_table(rows: list[dict[str, Any]], types: dict[str, pa.DataType], columns: list[str] | None,
