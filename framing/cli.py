@@ -192,7 +192,8 @@ def train_cli(
 ) -> None:
     """Train a model on labelled texts; choose settings by grouped cross-validation."""
     from framing.atomic import check_replaceable_dir
-    from framing.labels import load_training_data
+    from framing.errors import TrainingError
+    from framing.labels import conflicting_duplicates, load_training_data
     from framing.model import save_model
     from framing.train import train
 
@@ -204,12 +205,8 @@ def train_cli(
                                     frames_column=frames_column, separator=separator,
                                     group_column=group_column)
     if not data.frame_ids:  # sklearn would fail with "Unknown label type"
-        from framing.errors import TrainingError
-
         raise TrainingError(f"{labels}: no row has a frame in column {frames_column!r}; label at least "
                             "one text with a frame id (or pass --frames-column)")
-    from framing.labels import conflicting_duplicates
-
     for warning in conflicting_duplicates(data):
         err(f"warning: {warning}")
     with Progress("training", "fits", delay=3) as progress:
