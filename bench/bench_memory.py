@@ -58,6 +58,8 @@ def peak_rss_mb(command: list[str]) -> tuple[float, float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=float, default=1.0, help="multiply every input size by this")
+    parser.add_argument("--only", default="", help="run only the cases whose name holds this text "
+                        "(and the baseline)")
     args = parser.parse_args()
     mb = int(1_000_000 * args.scale)
     framing = [sys.executable, "-m", "framing.cli"]
@@ -90,6 +92,8 @@ def main() -> None:
         base = None
         failed = False
         for name, command in cases:
+            if args.only and args.only not in name and not name.startswith("baseline"):
+                continue
             rss, seconds, status = peak_rss_mb(command)
             base = base or rss
             over = rss > LIMIT_MB or status != 0
