@@ -7,14 +7,14 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 
-from framing.errors import FramingError, ModelError
+from framing.errors import FramingError, ModelError, OutputError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Narrative-framing classifier for news: train, score, explain.")
@@ -52,23 +52,22 @@ def user_errors(func: F) -> F:
 @user_errors
 def labels_check(
     labels: Annotated[Path | None, typer.Argument(
-        help="Label CSV file or directory of them (default: the seed labels in labels/ and the "
+        help="Label CSV file or directory of them (default: the shipped seed labels and the "
              "constructed corpus in labels/constructed/).")] = None,
-    codebook: Annotated[Path, typer.Option(help="Codebook TOML.")] = Path("labels/codebook.toml"),
-    seeds: Annotated[Path | None, typer.Option(
-        help="Directory of the labelled articles (default: seeds/ for the seed labels).")] = None,
+    codebook: Annotated[Path | None, typer.Option(dir_okay=False, help="Codebook TOML (default: the "
+                                                  "shipped codebook).")] = None,
+    seeds: Annotated[Path | None, typer.Option(help="Directory of the labelled articles (default: "
+                                               "the shipped seed articles).")] = None,
 ) -> None:
     """Validate hand labels against the codebook and the article texts."""
     from framing.codebook import load_codebook
-    from framing.labels import DEFAULT_CORPUS, DEFAULT_CORPUS_ARTICLES, DEFAULT_LABELS, check_labels
+    from framing.labels import DEFAULT_CORPUS, DEFAULT_CORPUS_ARTICLES, check_labels
+    from framing.resources import shipped
 
-    book = load_codebook(codebook)
-    if labels is None:
-        targets = [(DEFAULT_LABELS, seeds or Path("seeds"))]
-        if DEFAULT_CORPUS.exists():
-            targets.append((DEFAULT_CORPUS, DEFAULT_CORPUS_ARTICLES))
-    else:
-        targets = [(labels, seeds or Path("seeds"))]
+    book = load_codebook(codebook or shipped("labels", "codebook.toml"))
+    targets = [(labels or shipped("labels"), seeds or shipped("seeds"))]
+    if labels is None and DEFAULT_CORPUS.exists():
+        targets.append((DEFAULT_CORPUS, DEFAULT_CORPUS_ARTICLES))
     failed = 0
     for path, articles in targets:
         report = check_labels(path, book, articles)
@@ -88,10 +87,12 @@ def labels_check(
 
 
 LabelsOpt = Annotated[Path | None, typer.Option(
-    "--labels", help="Labelled data: CSV, TSV or JSONL file, or a directory of CSVs "
-    "(default: labels/ with labels/codebook.toml).")]
+    "--labels", help="Labelled data: CSV, TSV or JSONL file, or a directory of CSVs.")]
+ShippedLabelsOpt = Annotated[bool, typer.Option(
+    "--shipped-labels", help="Use the hand labels and codebook shipped with framing.")]
 CodebookOpt = Annotated[Path | None, typer.Option(
-    help="Codebook TOML (cue terms, constructed examples). Without it frames come from the data.")]
+    dir_okay=False, help="Codebook TOML (cue terms, constructed examples). Without it frames come "
+    "from the data.")]
 TextColumn = Annotated[str, typer.Option(help="Column holding the text.")]
 FramesColumn = Annotated[str, typer.Option(help="Column holding the frame ids.")]
 Separator = Annotated[str, typer.Option(help="Separator between frame ids in a cell.")]
@@ -113,22 +114,73 @@ NestedOpt = Annotated[bool | None, typer.Option(
     "CV (optimistic). Default: nested up to 5,000 texts.", show_default=False)]
 
 
-class _Progress:
-    """A progress line on stderr, shown only on a terminal and after a few seconds."""
+class Progress:
+    """The one progress display: call it as ``progress(done, total)`` (total may be None).
 
-    def __init__(self, what: str) -> None:
-        self.what, self.start, self.shown = what, time.monotonic(), False
+    On a terminal it redraws one line on stderr (count, rate, time left), at most 5 times a
+    second and only once the job has run ``delay`` seconds; elsewhere (a log, CI) it writes
+    a plain line at most every ``every`` seconds, so long jobs show life without flooding
+    the log. ``clear()`` before printing another line, ``close()`` when done; it is also a
+    context manager that closes itself.
 
-    def __call__(self, done: int, total: int) -> None:
-        if not sys.stderr.isatty() or time.monotonic() - self.start < 3:
+    Example: ``with Progress("training", "fits") as progress: train(..., progress=progress)``.
+    """
+
+    def __init__(self, what: str, unit: str, *, enabled: bool = True, delay: float = 0.0,
+                 every: float = 30.0, stream: Any = None) -> None:
+        self.what, self.unit, self.enabled, self.delay, self.every = what, unit, enabled, delay, every
+        self.stream = stream if stream is not None else sys.stderr
+        self.terminal = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.start = time.monotonic()
+        # a log gets its first line after ``every`` seconds: short jobs leave no trace there
+        self.drawn, self.shown = (-1e9 if self.terminal else self.start), False
+
+    def __call__(self, done: int, total: int | None) -> None:
+        if not self.enabled:
             return
+        now = time.monotonic()
+        finished = total is not None and done >= total
+        if now - self.start < self.delay and not (finished and self.shown):
+            return
+        if now - self.drawn < (0.2 if self.terminal else self.every) and not (finished and self.terminal):
+            return
+        self.drawn = now
+        line = self.line(done, total, now - self.start)
+        if self.terminal:
+            self.stream.write(f"\r{line}\033[K")
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
         self.shown = True
-        sys.stderr.write(f"\r{self.what}: {done}/{total} fits")
-        sys.stderr.flush()
+
+    def line(self, done: int, total: int | None, elapsed: float) -> str:
+        """``what: done/total unit  rate/s  h:mm:ss left``."""
+        rate = done / max(elapsed, 1e-9)
+        line = f"{self.what}: " + (f"{done:,}/{total:,} {self.unit}" if total else f"{done:,} {self.unit}")
+        line += f"  {rate:,.0f}/s" if rate >= 1 else f"  {rate:,.2f}/s"
+        if total and rate > 0:
+            left = max(total - done, 0) / rate
+            line += f"  {int(left // 3600)}:{int(left % 3600 // 60):02d}:{int(left % 60):02d} left"
+        return line
+
+    def clear(self) -> None:
+        """Clear the bar so that another line can be printed (a no-op off a terminal)."""
+        if self.shown and self.terminal:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
 
     def close(self) -> None:
-        if self.shown:
-            sys.stderr.write("\n")
+        """End the bar's line (a no-op off a terminal or when nothing was shown)."""
+        if self.shown and self.terminal:
+            self.stream.write("\n")
+            self.stream.flush()
+        self.shown = False
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def _scores_table(result: dict[str, Any]) -> str:
@@ -151,10 +203,12 @@ def _scores_table(result: dict[str, Any]) -> str:
 @app.command("train")
 @user_errors
 def train_cli(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Model directory to write (required: "
+                                      "training never replaces a model you did not name).")],
     labels: LabelsOpt = None,
+    shipped_labels: ShippedLabelsOpt = False,
     codebook: CodebookOpt = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Model directory to write.")] = Path(
-        "models/default"),
+    force: Annotated[bool, typer.Option("--force", help="Replace the model already in --out.")] = False,
     text_column: TextColumn = "text",
     frames_column: FramesColumn = "frames",
     separator: Separator = ";",
@@ -166,19 +220,27 @@ def train_cli(
     nested: NestedOpt = None,
 ) -> None:
     """Train a model on labelled texts; choose settings by grouped cross-validation."""
-    from framing.labels import load_training_data
+    from framing.atomic import check_replaceable_dir
+    from framing.errors import TrainingError
+    from framing.labels import conflicting_duplicates, load_training_data
     from framing.model import save_model
     from framing.train import train
 
     if unit not in ("sentence", "article"):
         raise typer.BadParameter(f"--unit must be 'sentence' or 'article', not {unit!r}")
+    check_replaceable_dir(out, force=force)  # now, not after minutes of training
+    labels = labels_source(labels, shipped_labels)
     data, book = load_training_data(labels, codebook, text_column=text_column,
                                     frames_column=frames_column, separator=separator,
                                     group_column=group_column, corpus=corpus)
-    progress = _Progress("training")
-    result = train(data, book, use_codebook=not plain and codebook_used(labels, codebook),
-                   unit=unit, progress=progress, search=search, nested=nested)
-    progress.close()
+    if not data.frame_ids:  # sklearn would fail with "Unknown label type"
+        raise TrainingError(f"{labels}: no row has a frame in column {frames_column!r}; label at least "
+                            "one text with a frame id (or pass --frames-column)")
+    for warning in conflicting_duplicates(data):
+        err(f"warning: {warning}")
+    with Progress("training", "fits", delay=3) as progress:
+        result = train(data, book, use_codebook=not plain and codebook_used(labels, codebook),
+                       unit=unit, progress=progress, search=search, nested=nested)
     save_model(result.model, out)
     meta = result.model.meta
     examples = meta["examples"]
@@ -201,6 +263,16 @@ def train_cli(
     for warning in result.warnings:
         err(f"warning: {warning}")
     typer.echo(f"model written to {out}")
+
+
+def labels_source(labels: Path | None, shipped_labels: bool) -> Path | None:
+    """``--labels`` or ``--shipped-labels`` (None: the shipped labels); exactly one is needed."""
+    if shipped_labels and labels is not None:
+        raise typer.BadParameter("give --labels FILE or --shipped-labels, not both")
+    if not shipped_labels and labels is None:
+        raise typer.BadParameter("give --labels FILE (your labelled data), or --shipped-labels to "
+                                 "train on the labels and codebook shipped with framing")
+    return labels
 
 
 def codebook_used(labels: Path | None, codebook: Path | None) -> bool:
@@ -243,10 +315,9 @@ def evaluate_cli(
         data, book = load_training_data(labels, codebook, text_column=text_column,
                                         frames_column=frames_column, separator=separator,
                                         group_column=group_column, corpus=corpus)
-        progress = _Progress("cross-validating")
-        result = cross_validate(data, book, use_codebook=not plain and codebook_used(labels, codebook),
-                                progress=progress, search=search)
-        progress.close()
+        with Progress("cross-validating", "fits", delay=3) as progress:
+            result = cross_validate(data, book, use_codebook=not plain and codebook_used(labels, codebook),
+                                    progress=progress, search=search)
     if fmt == "json":
         typer.echo(json.dumps(result, indent=2))
     else:
@@ -343,42 +414,98 @@ def score_cli(
         return
     if fmt not in report.FORMATS:
         raise typer.BadParameter(f"--format must be one of {', '.join(report.FORMATS)}, not {fmt!r}")
+    from framing.atomic import check_distinct
+
+    check_distinct([("--output", output)], [i for i in inputs if i != "-"])
     trained = load_model(model, trust_pickle=trust_pickle)
-    records, errors = [], []
-    for name, path, problem in expand_inputs(inputs):
-        try:
-            if problem is not None:
-                raise problem
-            result = predict(read_input(path), model=trained, threshold=threshold, top=top,
-                             sentences=sentences)
-        except FramingError as exc:
-            err(f"error: {exc}")
-            errors.append({"input": name, "error": str(exc)})
-            continue
-        records.append(report.article_record(name, result, sentences=sentences))
+    errors: list[dict[str, str]] = []
+    scored = 0
+
+    def records() -> Iterator[dict[str, Any]]:
+        nonlocal scored
+        for name, path, problem in expand_inputs(inputs, on_note=lambda note: err(f"note: {note}")):
+            try:
+                if problem is not None:
+                    raise problem
+                result = predict(read_input(path), model=trained, threshold=threshold, top=top,
+                                 sentences=sentences)
+            except FramingError as exc:
+                err(f"error: {exc}")
+                errors.append({"input": name, "error": str(exc)})
+                continue
+            scored += 1
+            yield report.article_record(name, result, sentences=sentences)
+
+    # JSON and JSONL are written as they are made, article by article and sentence by
+    # sentence, so that --sentences on a long article does not hold the document in memory.
     if fmt == "json":
-        text = report.render_json(records, errors, trained, threshold)
+        pieces: Iterable[str] = report.iter_json(records(), errors, trained, threshold)
     elif fmt == "jsonl":
-        text = report.render_jsonl(records)
+        pieces = report.iter_jsonl(records())
     elif fmt == "csv":
-        text = report.render_csv(records, trained, sentences=sentences)
+        pieces = [report.render_csv(list(records()), trained, sentences=sentences)]
     else:
-        text = report.render_table(records, trained)
-    _emit(text, output)
+        pieces = [report.render_table(list(records()), trained)]
+    _emit_pieces(pieces, output)
     if errors:
-        err(f"{len(errors)} of {len(records) + len(errors)} input(s) failed: "
+        err(f"{len(errors)} of {scored + len(errors)} input(s) failed: "
             + ", ".join(e["input"] for e in errors))
         raise typer.Exit(1)
 
 
-def _emit(text: str, output: Path | None) -> None:
+def _emit_pieces(pieces: Iterable[str], output: Path | None) -> None:
+    """Write text made in pieces to stdout, or to ``output`` (atomically, under a lock)."""
     if output is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        buffer: list[str] = []
+        size = 0
+        for piece in pieces:
+            buffer.append(piece)
+            size += len(piece)
+            if size >= 1 << 16:  # one write per 64 kB, not one per sentence
+                write_stdout("".join(buffer))
+                buffer, size = [], 0
+        write_stdout("".join(buffer))
     else:
-        from framing.atomic import write_text_atomic
+        from framing.atomic import output_locks, write_pieces_atomic
 
-        write_text_atomic(output, text)
+        with output_locks([output]):  # none for a device or FIFO
+            write_pieces_atomic(output, pieces)
+
+
+def _emit(text: str, output: Path | None) -> None:
+    """Write ``text`` to stdout, or to ``output`` (atomically, under a lock)."""
+    _emit_pieces([text], output)
+
+
+def write_stdout(text: str) -> None:
+    """Write to standard output; a full disk or a closed pipe is a one-line error, not a traceback."""
+    try:
+        buffer = getattr(sys.stdout, "buffer", None)
+        if buffer is not None:
+            sys.stdout.flush()
+            buffer.write(text.encode("utf-8", errors="backslashreplace"))
+        else:
+            sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _quiet_stdout()
+        raise typer.Exit(1) from None
+    except OSError as exc:
+        _quiet_stdout()
+        raise OutputError(f"standard output: cannot write ({exc.strerror}); make room on its disk "
+                          "or pass --output FILE") from None
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's last flush cannot fail again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass  # not a real file (tests): nothing will flush it at exit
 
 
 @app.command("explain")
@@ -426,38 +553,6 @@ def model_convert_cli(
 
 # --- Corpus scoring and summaries (framing.corpus, framing.cluster, framing.summarize) ------
 
-class _CorpusBar:
-    """Articles done, rate and time left on stderr, redrawn at most 5 times a second."""
-
-    def __init__(self) -> None:
-        self.start, self.drawn, self.shown = time.monotonic(), 0.0, False
-
-    def __call__(self, done: int, total: int | None) -> None:
-        now = time.monotonic()
-        if now - self.drawn < 0.2 and (total is None or done < total):
-            return
-        self.drawn = now
-        rate = done / max(now - self.start, 1e-9)
-        line = f"{done:,}/{total:,} articles" if total else f"{done:,} articles"
-        line += f"  {rate:,.0f}/s"
-        if total and rate > 0:
-            left = max(total - done, 0) / rate
-            line += f"  {int(left // 3600)}:{int(left % 3600 // 60):02d}:{int(left % 60):02d} left"
-        sys.stderr.write(f"\r{line}\033[K")
-        sys.stderr.flush()
-        self.shown = True
-
-    def clear(self) -> None:
-        if self.shown:
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()
-
-    def close(self) -> None:
-        if self.shown:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
-
-
 @app.command("score-corpus")
 @user_errors
 def score_corpus_cli(
@@ -478,8 +573,8 @@ def score_corpus_cli(
     chunk_size: Annotated[int, typer.Option(min=1, help="Articles scored and written at a time.")] = 500,
     resume: Annotated[bool, typer.Option("--resume", help="Keep what an interrupted run of this "
                                          "command wrote; score the rest.")] = False,
-    no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar (there is "
-                                              "none when stderr is not a terminal).")] = False,
+    no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar on a terminal "
+                                              "and no progress lines in a log.")] = False,
     scheduler: Annotated[str | None, typer.Option(help="Score on the Dask cluster of this scheduler "
                                                   "(e.g. tcp://10.0.0.5:8786).")] = None,
     blocksize: Annotated[str, typer.Option(help="With --scheduler: bytes of JSONL/CSV per "
@@ -488,7 +583,7 @@ def score_corpus_cli(
 ) -> None:
     """Score a corpus file: one row per article (id, its other columns, a score per frame,
     the frames present). Malformed records are reported and skipped (exit status 1)."""
-    bar = _CorpusBar() if sys.stderr.isatty() and not no_progress and scheduler is None else None
+    bar = Progress("scoring", "articles") if not no_progress and scheduler is None else None
 
     def skipped(item: Any) -> None:
         if bar is not None:

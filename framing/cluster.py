@@ -36,6 +36,7 @@ from framing.corpus import (
     Record,
     SkipCallback,
     Skipped,
+    UnclosedQuote,
     arrow_table,
     article_rows,
     csv_record,
@@ -299,10 +300,13 @@ def _text_items(job: _Job, block: bytes, *, first: bool) -> Iterator[Record | Sk
     id_at, text_at = header.index(job.id_column), header.index(job.text_column)
     text = block.decode("utf-8", errors="surrogateescape")
     rows = csv_rows(io.StringIO(text, newline=""), DELIMITERS[job.fmt])
-    if first:
-        next(rows, None)  # the header
-    for line, fields in rows:
-        yield csv_record(fields, line, header, id_at, text_at)
+    try:
+        if first:
+            next(rows, None)  # the header
+        for line, fields in rows:
+            yield csv_record(fields, line, header, id_at, text_at)
+    except UnclosedQuote as exc:
+        yield Skipped(exc.line, str(exc))
 
 
 def _parquet_items(job: _Job, group: int, offset: int) -> Iterator[Record | Skipped]:

@@ -23,6 +23,7 @@ from pathlib import Path
 from framing.codebook import Codebook, file_sha256
 from framing.errors import LabelError
 from framing.read import allow_long_csv_fields, decode_text
+from framing.resources import shipped
 from framing.segment import split_sentences
 
 SEED_COLUMNS = ("article", "index", "start", "end", "text", "frames", "note")
@@ -99,6 +100,20 @@ def split_frames(value: str, separator: str = ";") -> tuple[str, ...]:
     return tuple(part.strip() for part in value.split(separator) if part.strip())
 
 
+def conflicting_duplicates(data: LabelledSet, limit: int = 5) -> list[str]:
+    """Warnings for texts labelled more than once with different frames, naming them."""
+    seen: dict[str, set[tuple[str, ...]]] = {}
+    for text, frames in zip(data.texts, data.frames, strict=True):
+        seen.setdefault(" ".join(text.split()), set()).add(tuple(sorted(frames)))
+    conflicts = [(text, labels) for text, labels in seen.items() if len(labels) > 1]
+    warnings = [f"{text[:60]!r}{'...' if len(text) > 60 else ''} is labelled differently in different "
+                "rows: " + " / ".join(";".join(f) or "(none)" for f in sorted(labels))
+                for text, labels in conflicts[:limit]]
+    if len(conflicts) > limit:
+        warnings.append(f"... and {len(conflicts) - limit} more text(s) with conflicting labels")
+    return warnings
+
+
 def _read_text(path: Path) -> str:
     try:
         data = path.read_bytes()
@@ -138,8 +153,13 @@ def _jsonl_rows(path: Path, text: str, frames_column: str,
         if not isinstance(record, dict):
             raise LabelError(f"{path}:{number}: a JSON object is expected on each line")
         frames = record.get(frames_column)
+        wrong = (next((f for f in frames if not isinstance(f, str)), None) if isinstance(frames, list)
+                 else frames if not (frames is None or isinstance(frames, str)) else None)
+        if wrong is not None or (isinstance(frames, list) and None in frames):
+            raise LabelError(f"{path}:{number}: frame ids must be strings, not {json.dumps(wrong)} in "
+                             f"'{frames_column}'; write them as \"id\" or [\"id\", ...]")
         if isinstance(frames, list):  # JSONL may give frames as a list
-            record[frames_column] = separator.join(str(f) for f in frames)
+            record[frames_column] = separator.join(frames)
         yield number, {k: "" if v is None else str(v) for k, v in record.items()}
 
 
@@ -352,13 +372,13 @@ def _check_row(row: dict[str, str], codebook: Codebook, seeds_dir: Path,
     return found
 
 
-DEFAULT_LABELS = Path("labels")
-DEFAULT_CODEBOOK = Path("labels/codebook.toml")
+DEFAULT_LABELS = shipped("labels")
+DEFAULT_CODEBOOK = shipped("labels", "codebook.toml")
 # The constructed training corpus (written and hand-labelled for training, not real text;
 # see labels/constructed/README.md). Its rows are marked constructed: they train the model
 # and are scored separately, never counted as seed data.
-DEFAULT_CORPUS = Path("labels/constructed/sentences.csv")
-DEFAULT_CORPUS_ARTICLES = Path("labels/constructed/articles")
+DEFAULT_CORPUS = shipped("labels", "constructed", "sentences.csv")
+DEFAULT_CORPUS_ARTICLES = shipped("labels", "constructed", "articles")
 
 
 def load_training_data(

@@ -48,6 +48,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import scipy.sparse as sp
     from sklearn.multiclass import OneVsRestClassifier
     from sklearn.pipeline import Pipeline
+from framing.resources import shipped
 
 # Bump FORMAT_VERSION whenever a model saved by this code could be misread by older code, or
 # an older model by this code: a change to the files of a model directory, to the keys or
@@ -58,7 +59,7 @@ FORMAT_VERSION = 2
 PICKLE_FORMAT_VERSION = 1
 META_FILE = "meta.json"
 MODEL_FILE = "model.joblib"  # format 1 only
-DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "default"
+DEFAULT_MODEL = shipped("models", "default")
 MAX_META_BYTES = 16 * 2**20  # a meta.json is a few kB; refuse to parse anything huge
 _DATA_FILE = re.compile(r"^(features\.[0-9a-f]{16}\.json|arrays\.[0-9a-f]{16}\.npz)$")
 ROWS_PER_CALL = 1000  # texts featurised at a time: bounds the arrays of one call

@@ -9,7 +9,7 @@ import csv
 import io
 import json
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from framing.model import Model
@@ -20,8 +20,15 @@ WIDTH = 80
 
 
 def article_record(source: str, result: ArticleScore, *, sentences: bool) -> dict[str, Any]:
-    """One article as a plain-JSON record: its id (the input it came from) and its scores."""
-    return {"id": source, **result.to_dict(sentences=sentences)}
+    """One article as a plain-JSON record: its id (the input it came from) and its scores.
+
+    With ``sentences``, ``"sentences"`` is an iterator that converts each sentence when it is
+    read, so that the renderers below can write a long article without holding it twice.
+    """
+    record = {"id": source, **result.to_dict(sentences=False)}
+    if sentences:
+        record["sentences"] = (s.to_dict() for s in result.sentences)
+    return record
 
 
 def model_record(model: Model, threshold: float | None) -> dict[str, Any]:
@@ -34,17 +41,69 @@ def model_record(model: Model, threshold: float | None) -> dict[str, Any]:
                                                                       strict=True)})}
 
 
-def render_json(records: list[dict[str, Any]], errors: list[dict[str, str]], model: Model,
+def render_json(records: Iterable[dict[str, Any]], errors: list[dict[str, str]], model: Model,
                 threshold: float | None) -> str:
+    return "".join(iter_json(records, errors, model, threshold))
+
+
+def iter_json(records: Iterable[dict[str, Any]], errors: list[dict[str, str]], model: Model,
+              threshold: float | None) -> Iterator[str]:
+    """The JSON document, in pieces: one per article and one per sentence, so that its size
+    is not bounded by memory. The text is exactly ``json.dumps(document, indent=2)``.
+
+    ``errors`` is read after the last record, so a caller may fill it while ``records`` runs.
+    """
     from importlib.metadata import version
 
-    document = {"framing_version": version("framing"), "model": model_record(model, threshold),
-                "articles": records, "errors": errors}
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    head = {"framing_version": version("framing"), "model": model_record(model, threshold)}
+    yield json.dumps(head, indent=2, ensure_ascii=False)[:-2] + ',\n  "articles": ['
+    first = True
+    for record in records:
+        yield "\n    " if first else ",\n    "
+        yield from _record_pieces(record, level=2, indent=2)
+        first = False
+    yield ("]" if first else "\n  ]") + ',\n  "errors": ' + _dumps(errors, level=1, indent=2) + "\n}\n"
 
 
 def render_jsonl(records: Iterable[dict[str, Any]]) -> str:
-    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+    return "".join(iter_jsonl(records))
+
+
+def iter_jsonl(records: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """One line per article, streamed sentence by sentence (see :func:`iter_json`)."""
+    for record in records:
+        yield from _record_pieces(record, level=0, indent=None)
+        yield "\n"
+
+
+def _dumps(value: Any, *, level: int, indent: int | None) -> str:
+    text = json.dumps(value, indent=indent, ensure_ascii=False)
+    return text.replace("\n", "\n" + " " * (indent * level)) if indent else text
+
+
+def _record_pieces(record: dict[str, Any], *, level: int, indent: int | None) -> Iterator[str]:
+    """A record as ``json.dumps`` writes it at nesting ``level``; its sentences one by one."""
+    sentences = record.get("sentences")
+    if sentences is None or isinstance(sentences, list):
+        yield _dumps(record, level=level, indent=indent)
+        return
+    rest = {k: v for k, v in record.items() if k != "sentences"}
+    text = _dumps(rest, level=level, indent=indent)
+    if indent is None:
+        yield (text[:-1] + ", " if rest else "{") + '"sentences": ['
+        sep = ""
+        for s in sentences:
+            yield sep + json.dumps(s, ensure_ascii=False)
+            sep = ", "
+        yield "]}"
+        return
+    pad = "\n" + " " * (indent * (level + 1))
+    yield (text[:-(indent * level + 2)] + "," if rest else "{") + pad + '"sentences": ['
+    first = True
+    for s in sentences:
+        yield ("" if first else ",") + pad + " " * indent + _dumps(s, level=level + 2, indent=indent)
+        first = False
+    yield ("]" if first else pad + "]") + "\n" + " " * (indent * level) + "}"
 
 
 def render_csv(records: list[dict[str, Any]], model: Model, *, sentences: bool) -> str:

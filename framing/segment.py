@@ -38,6 +38,15 @@ _LINE = re.compile(r"[^\r\n]+")
 # (sentencex 1.0.32 panics on e.g. "S\u00a0." while slicing bytes inside the character).
 _UNSAFE = re.compile("[\ud800-\udfff]|[^\\S\x00-\x7f]")
 _BOM = "\ufeff"
+# Bounds that keep memory flat on any input (see bench/bench_memory.py). A unit longer than
+# MAX_UNIT_CHARS (a base64 blob, a table flattened into one "sentence") is cut into pieces at
+# whitespace where it can be: the character n-gram analyser builds every n-gram of a unit at
+# once, so one 10 MB unit took gigabytes. A line longer than MAX_LINE_CHARS is given to
+# sentencex a window at a time, cut at whitespace, for the same reason. Real sentences and
+# paragraphs are far below both, so they are segmented as before.
+MAX_UNIT_CHARS = 3_000
+MAX_LINE_CHARS = 100_000
+_SPACE = re.compile(r"\s")
 
 
 def _blank(char: str) -> bool:
@@ -74,7 +83,39 @@ def _boundaries(line: str) -> list[dict[str, Any]]:
         return [{"start_index": 0, "end_index": len(line)}]
 
 
+def _cut(text: str, start: int, end: int, limit: int) -> Iterator[tuple[int, int]]:
+    """Cut ``text[start:end]`` into spans of at most ``limit`` characters, at the last
+    whitespace of each window when it lies in the window's second half, else anywhere."""
+    while end - start > limit:
+        stop = start + limit
+        space = max((m.start() for m in _SPACE.finditer(text, start + limit // 2, stop)), default=-1)
+        cut = space + 1 if space >= 0 else stop
+        yield start, cut
+        start = cut
+    if end > start:
+        yield start, end
+
+
+def _pieces(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """A unit as spans of at most MAX_UNIT_CHARS, each stripped of surrounding whitespace."""
+    for a, b in _cut(text, start, end, MAX_UNIT_CHARS):
+        while a < b and _blank(text[a]):
+            a += 1
+        while b > a and _blank(text[b - 1]):
+            b -= 1
+        if b > a:
+            yield a, b
+
+
 def _line_sentences(text: str, line_start: int, line_end: int) -> Iterator[tuple[int, int]]:
+    """Yield (start, end) spans, stripped of surrounding whitespace, within one line; a line
+    over MAX_LINE_CHARS is segmented a window at a time."""
+    for start, end in _cut(text, line_start, line_end, MAX_LINE_CHARS):
+        for a, b in _window_sentences(text, start, end):
+            yield from _pieces(text, a, b)
+
+
+def _window_sentences(text: str, line_start: int, line_end: int) -> Iterator[tuple[int, int]]:
     """Yield (start, end) spans, stripped of surrounding whitespace, within one line."""
     line = text[line_start:line_end]
     cursor = 0

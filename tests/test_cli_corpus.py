@@ -8,6 +8,7 @@ kills a real run with SIGKILL and resumes it.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import signal
@@ -21,7 +22,7 @@ import pytest
 from distributed import LocalCluster
 from typer.testing import CliRunner
 
-from framing.cli import _CorpusBar, app
+from framing.cli import Progress, app
 from framing.corpus import score_corpus
 
 runner = CliRunner()
@@ -147,21 +148,54 @@ def test_scheduler_option_scores_on_a_cluster(tmp_path: Path) -> None:
         tmp_path / "local.jsonl").read_text(encoding="utf-8")
 
 
-def test_progress_bar(capsys: pytest.CaptureFixture[str]) -> None:
-    bar = _CorpusBar()
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_on_a_terminal() -> None:
+    stream = Terminal()
+    bar = Progress("scoring", "articles", stream=stream)
     bar.start -= 10  # as if started 10 s ago
     bar(500, 2000)
     bar(501, 2000)  # within 0.2 s of the last: not redrawn
     bar(2000, 2000)  # the last is always drawn
     bar.close()
-    err = capsys.readouterr().err
+    err = stream.getvalue()
     assert err.count("\r") == 2
-    assert "500/2,000 articles  50/s  0:00:30 left" in err
+    assert "scoring: 500/2,000 articles  50/s  0:00:30 left" in err
     assert err.endswith("\n")
-    bar = _CorpusBar()
+    stream = Terminal()
+    bar = Progress("scoring", "articles", stream=stream)
     bar.start -= 1
     bar(100, None)
-    assert "100 articles  " in capsys.readouterr().err
+    assert "scoring: 100 articles  " in stream.getvalue()
+
+
+def test_progress_in_a_log_is_a_line_at_most_every_30_seconds() -> None:
+    stream = io.StringIO()  # not a terminal: no \r, no escape codes
+    bar = Progress("training", "fits", stream=stream)
+    bar(1, 100)  # the first line comes after 30 s
+    bar.start -= 60
+    bar.drawn -= 60
+    bar(10, 100)
+    bar(20, 100)  # within 30 s of the last line: nothing
+    bar.drawn -= 31
+    bar(30, 100)
+    bar.close()
+    lines = stream.getvalue().splitlines()
+    assert [line.split("  ")[0] for line in lines] == ["training: 10/100 fits", "training: 30/100 fits"]
+    assert "\r" not in stream.getvalue() and "\033" not in stream.getvalue()
+    assert all(line.endswith(" left") for line in lines)
+
+
+def test_progress_disabled_writes_nothing() -> None:
+    stream = Terminal()
+    bar = Progress("scoring", "articles", enabled=False, stream=stream)
+    bar.start -= 10
+    bar(5, 10)
+    bar.close()
+    assert stream.getvalue() == ""
 
 
 @pytest.mark.slow
@@ -203,3 +237,52 @@ def test_output_that_cannot_be_written_is_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 1, result.output
     assert result.stderr == (f"error: {tmp_path / 'taken.jsonl'}: is a directory; give a file name to "
                              "write to\n")
+
+
+def descendants(pid: int) -> set[int]:
+    """Processes below ``pid`` (Linux /proc)."""
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        current = todo.pop()
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            try:
+                children = (task / "children").read_text().split()
+            except OSError:
+                continue
+            for child in map(int, children):
+                if child not in found:
+                    found.add(child)
+                    todo.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.slow
+def test_workers_die_with_their_parent(tmp_path: Path) -> None:
+    source = write_corpus(tmp_path / "corpus.jsonl", 3000)
+    out = tmp_path / "scores.jsonl"
+    command = [sys.executable, "-m", "framing.cli", "score-corpus", str(source), "-o", str(out),
+               "--chunk-size", "10", "--jobs", "3", "--no-progress"]
+    run = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    workers: set[int] = set()
+    while time.monotonic() < deadline and run.poll() is None:
+        workers = descendants(run.pid)
+        if len(workers) >= 2 and out.exists() and out.read_bytes().count(b"\n") >= 50:
+            break
+        time.sleep(0.05)
+    assert run.poll() is None and len(workers) >= 2, "no workers seen before the run ended"
+    os.kill(run.pid, signal.SIGKILL)
+    run.wait()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and any(alive(p) for p in workers):
+        time.sleep(0.1)
+    assert not [p for p in workers if alive(p)], "workers outlived their parent"

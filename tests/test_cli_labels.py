@@ -26,7 +26,7 @@ def check(labels: Path, codebook_path: Path, seeds_dir: Path) -> Result:
 def test_shipped_labels_pass(labels_dir: Path, codebook_path: Path, seeds_dir: Path) -> None:
     result = check(labels_dir, codebook_path, seeds_dir)
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[0] == "96 labelled sentences"
+    assert result.stdout.splitlines()[0] == f"{labels_dir}: 96 labelled sentences"
 
     report = check_labels(labels_dir, load_codebook(codebook_path), seeds_dir)
     counts = {line.split()[0]: int(line.split()[1]) for line in result.stdout.splitlines()[1:]}
@@ -59,7 +59,7 @@ def test_broken_labels_fail_with_file_and_line(tmp_path: Path, labels_dir: Path,
     assert (f"{path}:3: unknown frame 'terorism_label'; did you mean 'terrorism_label'?"
             in result.stderr.splitlines())
     assert f"1 problem(s) found in {broken}" in result.stderr
-    assert "96 labelled sentences" in result.stdout
+    assert f"{broken}: 96 labelled sentences" in result.stdout
     assert "Traceback" not in result.output
 
 
@@ -70,3 +70,12 @@ def test_missing_codebook_is_one_error_line(tmp_path: Path, labels_dir: Path,
     assert result.exit_code == 1, result.output
     assert result.stderr == f"error: {missing}: no such codebook file; pass --codebook PATH\n"
     assert result.stdout == ""
+
+
+def test_the_default_call_checks_the_seed_labels_and_the_constructed_corpus() -> None:
+    result = runner.invoke(app, ["labels", "check"])
+    assert result.exit_code == 0, result.output
+    heads = [line for line in result.stdout.splitlines() if not line.startswith(" ")]
+    assert len(heads) == 2
+    assert heads[0].endswith("labels: 96 labelled sentences")
+    assert heads[1].endswith("constructed/sentences.csv: 1492 labelled sentences")

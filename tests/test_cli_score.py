@@ -435,7 +435,7 @@ def test_article_without_sentences_is_an_empty_record(tmp_path: Path, content: s
 def _binary(tmp_path: Path) -> tuple[Path, str]:
     path = tmp_path / "image.txt"
     path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00")
-    return path, (f"{path}: looks like a binary file (NUL bytes), not a text article; "
+    return path, (f"{path}: looks like a binary file (NUL bytes, the first at offset 8), not a text article; "
                   "give a UTF-8 .txt or .html file")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -20,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import framing.corpus as corpus
+import framing.corpus.score as corpus
 from framing.corpus import CorpusReader, Skipped, count_records, score_corpus
 from framing.errors import FramingError, InputError
 from framing.model import Model, load_model
@@ -319,7 +320,10 @@ def test_resume_after_a_cut(tmp_path: Path, model: Model, seed_texts: list[str],
     full, cut = tmp_path / f"full.{suffix}", tmp_path / f"cut.{suffix}"
     full_s, cut_s = tmp_path / f"full-s.{suffix}", tmp_path / f"cut-s.{suffix}"
     score_corpus(source, full, sentences=full_s, model=model, chunk_size=2)
+    score_corpus(source, cut, sentences=cut_s, model=model, chunk_size=2)  # its sidecar stays
     if suffix == "parquet":  # killed after two chunks, a third being written
+        cut.unlink()
+        cut_s.unlink()
         articles = pq.read_table(full)
         sentences = pq.read_table(full_s)
         for path in (cut, cut_s):
@@ -360,10 +364,37 @@ def test_resume_of_a_finished_run_adds_nothing(tmp_path: Path, model: Model, see
 def test_resume_refuses_a_file_of_other_columns(tmp_path: Path, model: Model) -> None:
     source = write_jsonl(tmp_path / "c.jsonl", [{"id": 1, "text": "Hello."}])
     out = tmp_path / "out.csv"
+    score_corpus(source, out, model=model)  # a sidecar describing this very run
     out.write_text("name,value\nx,1\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"out.csv:1: no 'id' column; cannot resume this file: run again "
                                          "without --resume to start over"):
         score_corpus(source, out, model=model, resume=True)
+
+
+def test_resume_refuses_an_output_without_a_sidecar(tmp_path: Path, model: Model) -> None:
+    source = write_jsonl(tmp_path / "c.jsonl", [{"id": 1, "text": "Hello."}])
+    out = tmp_path / "out.jsonl"
+    out.write_text('{"id": 1}\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"out.jsonl: no out.jsonl.framing.json beside it, so nothing says "
+                                         "which model, frames and input wrote it; cannot resume: run "
+                                         "without --resume to start over"):
+        score_corpus(source, out, model=model, resume=True)
+    assert out.read_text(encoding="utf-8") == '{"id": 1}\n'
+
+
+def test_the_sidecar_says_what_the_run_was(tmp_path: Path, model: Model) -> None:
+    source = write_jsonl(tmp_path / "c.jsonl", [{"id": 1, "text": "Hello."}])
+    out = tmp_path / "out.jsonl"
+    score_corpus(source, out, sentences=tmp_path / "s.csv", model=model, threshold=0.4)
+    side = json.loads((tmp_path / "out.jsonl.framing.json").read_text(encoding="utf-8"))
+    assert side["frame_ids"] == model.frame_ids and side["complete"] is True
+    assert side["thresholds"] == {f: 0.4 for f in model.frame_ids}
+    assert side["model_sha256"] == model.meta["artifact"]["sha256"]
+    assert side["frame_names"] == model.frame_names
+    assert side["options"] == {"id_column": "id", "text_column": "text", "threshold": 0.4,
+                               "sentences": str((tmp_path / "s.csv").resolve())}
+    assert side["input"]["size"] == source.stat().st_size and len(side["input"]["head_sha256"]) == 64
+    assert side["articles"] == 1
 
 
 def test_without_resume_the_output_starts_over(tmp_path: Path, model: Model) -> None:
@@ -389,3 +420,77 @@ def test_csv_output_keeps_the_first_records_columns(tmp_path: Path, model: Model
     assert [(r["id"], r["outlet"]) for r in rows] == [("1", "x"), ("3", "")]
     assert {r["id"] for r in read_jsonl(tmp_path / "s.jsonl")} == {1, 3}
     assert (summary.articles, summary.sentences) == (2, 2)
+
+
+# --- resume refuses another run (issue 9, finding 5) -----------------------------------------
+
+def test_resume_refuses_another_model(tmp_path: Path, model: Model, toy_model: Model,
+                                      seed_texts: list[str]) -> None:
+    source = write_jsonl(tmp_path / "c.jsonl", small_corpus(seed_texts, 4))
+    out = tmp_path / "out.jsonl"
+    score_corpus(source, out, model=model)
+    before = out.read_bytes()
+    with pytest.raises(InputError, match=r"out.jsonl: cannot resume: this run differs from the one that "
+                                         r"wrote it in the model \(sha256 \w{12}\.\.\. then, \w{12}\.\.\. "
+                                         r"now: .*\); the frames \(foreign_instigation, .* then, .* now\); "
+                                         "run without --resume to start over"):
+        score_corpus(source, out, model=toy_model, resume=True)
+    assert out.read_bytes() == before
+
+
+def test_resume_refuses_a_changed_input(tmp_path: Path, model: Model, seed_texts: list[str]) -> None:
+    source = write_jsonl(tmp_path / "c.jsonl", small_corpus(seed_texts, 4))
+    out = tmp_path / "out.jsonl"
+    score_corpus(source, out, model=model)
+    write_jsonl(source, small_corpus(seed_texts, 5))
+    with pytest.raises(InputError, match=r"differs from the one that wrote it in the input .*c.jsonl "
+                                         r"\(size, modification time, first block, last block changed\)"):
+        score_corpus(source, out, model=model, resume=True)
+    stat = source.stat()
+    data = source.read_bytes()
+    source.write_bytes(data.replace(b"e", b"E", 1))  # same size and time, other bytes
+    os.utime(source, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    score_corpus(source, out, model=model)
+    source.write_bytes(data)
+    os.utime(source, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    with pytest.raises(InputError, match=r"in the input .*c.jsonl \(first block, last block changed\)"):
+        score_corpus(source, out, model=model, resume=True)
+
+
+def test_resume_refuses_other_options(tmp_path: Path, model: Model, seed_texts: list[str]) -> None:
+    source = write_jsonl(tmp_path / "c.jsonl", small_corpus(seed_texts, 4))
+    out = tmp_path / "out.jsonl"
+    score_corpus(source, out, model=model)
+    with pytest.raises(InputError, match=r"in option threshold \(None then, 0.3 now\); option sentences "
+                                         r"\(None then, '.*s.jsonl' now\)"):
+        score_corpus(source, out, model=model, threshold=0.3, sentences=tmp_path / "s.jsonl", resume=True)
+
+
+@pytest.mark.parametrize("suffix", ["jsonl", "csv"])
+def test_resume_completes_a_short_sentence_table(tmp_path: Path, model: Model, seed_texts: list[str],
+                                                 suffix: str) -> None:
+    source = write_jsonl(tmp_path / "c.jsonl", small_corpus(seed_texts, 8))
+    out, sentences = tmp_path / f"out.{suffix}", tmp_path / f"s.{suffix}"
+    score_corpus(source, out, sentences=sentences, model=model, chunk_size=2)
+    full, full_s = out.read_bytes(), sentences.read_bytes()
+    lines = full_s.splitlines(keepends=True)
+    sentences.write_bytes(b"".join(lines[:len(lines) // 3]))  # cut short; the article table is whole
+    summary = score_corpus(source, out, sentences=sentences, model=model, chunk_size=2, resume=True)
+    assert summary.articles > 0 and summary.resumed + summary.articles == 8
+    assert sentences.read_bytes() == full_s
+    assert out.read_bytes() == full
+
+
+@pytest.mark.parametrize("ending", ["\n", ""])
+def test_an_unclosed_csv_quote_is_reported_with_its_line(tmp_path: Path, ending: str) -> None:
+    source = tmp_path / "c.csv"
+    source.write_text('id,text\n1,"Security forces killed five militants."\n2,"Talks resumed.\n'
+                      f"3,The president spoke.\n4,Nothing else.{ending}", encoding="utf-8")
+    items = list(CorpusReader(source))
+    assert [i.id for i in items if not isinstance(i, Skipped)] == ["1"]
+    assert items[-1] == Skipped(3, 'a quoted field opened on this line is never closed, so every line '
+                                   'after it was read into it; close the quote (or double a quote inside '
+                                   'the field: "")')
+    closed = tmp_path / "ok.csv"
+    closed.write_text(f'id,text\n1,"One."\n2,"Two,\nlines."{ending}', encoding="utf-8")
+    assert [i.text for i in CorpusReader(closed)] == ["One.", "Two,\nlines."]  # type: ignore[union-attr]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from framing.labels import (
     SEED_COLUMNS,
     LabelReport,
     check_labels,
+    conflicting_duplicates,
     load_training_data,
     read_labelled,
     split_frames,
@@ -527,3 +529,27 @@ def test_the_shipped_labels_include_the_constructed_corpus(repo_root: Path,
     assert flags.count(True) >= 1200  # the corpus: never counted as seed data
     assert all(g.startswith("constructed:") for g, c in zip(data.groups, flags, strict=True) if c)
     assert len({g for g, c in zip(data.groups, flags, strict=True) if c}) >= 20  # crises
+
+
+# --- issue 9, finding 6 ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("frames, shown", [([1, "talks"], "1"), (["talks", None], "null"),
+                                           ([{"x": 1}], '{"x": 1}'), (7, "7")])
+def test_jsonl_frames_must_be_strings(tmp_path: Path, frames: object, shown: str) -> None:
+    path = tmp_path / "labels.jsonl"
+    path.write_text(json.dumps({"text": "One.", "frames": "talks"}) + "\n"
+                    + json.dumps({"text": "Two.", "frames": frames}) + "\n", encoding="utf-8")
+    with pytest.raises(LabelError, match=rf"^{path}:2: frame ids must be strings, not {re.escape(shown)} "
+                                         r"in 'frames'; write them as \"id\" or \[\"id\", \.\.\.\]$"):
+        read_labelled(path)
+
+
+def test_conflicting_labels_of_one_text_are_listed(tmp_path: Path) -> None:
+    path = tmp_path / "labels.csv"
+    path.write_text("text,frames\nThe bandits attacked.,terror\nThe  bandits attacked.,talks;terror\n"
+                    "Talks resumed.,talks\nTalks resumed.,talks\nOther.,\nOther.,terror\n", encoding="utf-8")
+    assert conflicting_duplicates(read_labelled(path)) == [
+        "'The bandits attacked.' is labelled differently in different rows: talks;terror / terror",
+        "'Other.' is labelled differently in different rows: (none) / terror"]
+    assert conflicting_duplicates(read_labelled(path), limit=1)[1] == (
+        "... and 1 more text(s) with conflicting labels")

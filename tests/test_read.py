@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
+import os
 from pathlib import Path
 
 import pytest
 
 from framing.errors import InputError
-from framing.read import decode_text, read_article
+from framing.read import decode_text, expand_inputs, read_article, read_limited
 from framing.segment import split_sentences
 
 ARTICLE = (
@@ -150,3 +152,52 @@ def test_empty_html_file_is_an_empty_article(tmp_path: Path) -> None:
     page = tmp_path / "empty.html"
     page.write_text("", encoding="utf-8")
     assert read_article(page) == ""
+
+
+# --- issue 9: inputs that were misread, hung or exhausted memory -----------------------------
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32"])
+def test_utf16_and_utf32_with_a_bom_are_decoded(tmp_path: Path, encoding: str) -> None:
+    path = tmp_path / "wide.txt"
+    path.write_bytes(("\ufeff" + ARTICLE).encode(encoding))
+    assert read_article(path) == ARTICLE
+
+
+def test_a_nul_byte_anywhere_is_binary(tmp_path: Path) -> None:
+    path = tmp_path / "late.txt"
+    data = ARTICLE.encode("utf-8") * 2000 + b"\x00tail"
+    path.write_bytes(data)
+    with pytest.raises(InputError, match=rf"late.txt: looks like a binary file \(NUL bytes, the first at "
+                                         rf"offset {len(data) - 5}\)"):
+        read_article(path)
+
+
+def test_a_device_is_refused_at_once() -> None:
+    with pytest.raises(InputError, match=r"^/dev/zero: not a regular file \(a character device\); give a "
+                                         "text file$"):
+        read_article("/dev/zero")
+
+
+def test_an_article_is_read_up_to_a_limit() -> None:
+    with pytest.raises(InputError, match=r"<stdin>: longer than 1 MiB, too long for one article; split it"):
+        read_limited(io.BytesIO(b"a" * (2**20 + 1)), "<stdin>", limit=2**20)
+    assert read_limited(io.BytesIO(b"a" * 10), "<stdin>", limit=10) == b"a" * 10
+
+
+def test_a_directory_gives_only_its_regular_files(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text(ARTICLE, encoding="utf-8")
+    os.mkfifo(tmp_path / "b.txt")  # reading it would wait for ever
+    notes: list[str] = []
+    found = list(expand_inputs([str(tmp_path)], on_note=notes.append))
+    assert [(name, problem) for name, _, problem in found] == [(str(tmp_path / "a.txt"), None)]
+    assert notes == [f"{tmp_path / 'b.txt'}: skipped, a FIFO, not a regular file"]
+
+
+def test_a_file_name_that_is_not_utf8_is_shown_escaped(tmp_path: Path) -> None:
+    raw = os.fsencode(tmp_path) + b"/bad\xff.txt"
+    with open(raw, "wb") as f:
+        f.write(ARTICLE.encode("utf-8"))
+    (name, path, problem), = expand_inputs([os.fsdecode(raw)])
+    assert name == f"{tmp_path}/bad\\xff.txt" and problem is None
+    name.encode("utf-8")  # printable and writable
+    assert path is not None and read_article(path) == ARTICLE

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from importlib.metadata import version
 from pathlib import Path
@@ -11,7 +12,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from framing.read import read_article
-from framing.segment import Sentence, iter_sentences, segmenter_info, split_sentences
+from framing.segment import MAX_UNIT_CHARS, Sentence, iter_sentences, segmenter_info, split_sentences
 
 
 def seed_text(seeds_dir: Path, prefix: str) -> str:
@@ -327,3 +328,38 @@ def test_agency_named_in_prose_is_kept() -> None:
     text = "The statement was carried by XINHUA. Reporters for AFP saw troops.\n"
     assert [s.text for s in split_sentences(text)] == [
         "The statement was carried by XINHUA.", "Reporters for AFP saw troops."]
+
+
+# --- bounded memory (issue 9, finding 7): no unit longer than MAX_UNIT_CHARS -------------------
+
+def test_an_unbroken_blob_is_cut_into_bounded_pieces() -> None:
+    blob = base64.b64encode(bytes(range(256)) * 400).decode()  # ~136 kB, no spaces, no stops
+    text = "A headline.\n" + blob + "\nThe end."
+    sentences = split_sentences(text)
+    assert all(len(s.text) <= MAX_UNIT_CHARS for s in sentences)
+    assert "".join(s.text for s in sentences[1:-1]) == blob
+    assert [s.text for s in (sentences[0], sentences[-1])] == ["A headline.", "The end."]
+    for s in sentences:
+        assert text[s.start:s.end] == s.text
+
+
+def test_a_long_unit_is_cut_at_whitespace() -> None:
+    words = " ".join(["word"] * 2000)  # 9,999 characters, no full stop
+    sentences = split_sentences(words)
+    assert all(len(s.text) <= MAX_UNIT_CHARS and s.text.startswith("word") and s.text.endswith("word")
+               for s in sentences)
+    assert " ".join(s.text for s in sentences) == words
+
+
+def test_a_very_long_line_is_segmented_in_windows() -> None:
+    line = "Security forces killed five militants. " * 6000  # 234,000 characters on one line
+    sentences = split_sentences(line)
+    assert len(sentences) == 6000
+    assert {s.text for s in sentences} == {"Security forces killed five militants."}
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab .\n\u00a0"), min_size=0, max_size=9000))
+def test_pieces_point_back_into_the_text(text: str) -> None:
+    for s in split_sentences(text):
+        assert text[s.start:s.end] == s.text and 0 < len(s.text) <= MAX_UNIT_CHARS
