@@ -174,8 +174,10 @@ def test_train_needs_labels_or_shipped_labels(tmp_path: Path, toy_labels: Path) 
 def test_codebook_given_a_directory_is_a_usage_error(tmp_path: Path, toy_labels: Path) -> None:
     result = invoke("train", "--out", tmp_path / "m", "--labels", toy_labels, "--codebook", tmp_path)
     assert result.exit_code == 2 and "Traceback" not in result.output
-    assert "Invalid value for '--codebook': file '" in plain(result.output)
-    assert "' is a directory." in plain(result.output)
+    # typer's box may wrap the message anywhere: compare with the box and spaces taken out
+    squeezed = "".join(ch for ch in result.output if ch.isalnum() or ch in "'-.:").lower()
+    assert "invalidvaluefor'--codebook':file'" in squeezed
+    assert "'isadirectory." in squeezed
 
 
 def test_a_device_output_gets_no_lock_file_beside_it(tmp_path: Path, article: Path) -> None:

@@ -389,7 +389,7 @@ def test_the_sidecar_says_what_the_run_was(tmp_path: Path, model: Model) -> None
     side = json.loads((tmp_path / "out.jsonl.framing.json").read_text(encoding="utf-8"))
     assert side["frame_ids"] == model.frame_ids and side["complete"] is True
     assert side["thresholds"] == {f: 0.4 for f in model.frame_ids}
-    assert side["model_sha256"] == model.meta["artifact"]["sha256"]
+    assert side["model_sha256"] == model.sha256
     assert side["frame_names"] == model.frame_names
     assert side["options"] == {"id_column": "id", "text_column": "text", "threshold": 0.4,
                                "sentences": str((tmp_path / "s.csv").resolve())}

@@ -54,9 +54,10 @@ def input_identity(path: str | Path) -> dict[str, Any]:
 
 
 def model_sha256(model: Model) -> str:
-    """The model's identity: its artifact's sha256 from meta.json, else a hash of meta.json."""
-    digest = (model.meta.get("artifact") or {}).get("sha256")
-    if isinstance(digest, str):
+    """The model's identity: the sha256 of its meta.json (which records every data file's
+    sha256), or of its metadata for a model that was never saved."""
+    digest = model.sha256
+    if digest:
         return digest
     return hashlib.sha256(json.dumps(model.meta, sort_keys=True, default=str).encode()).hexdigest()
 
