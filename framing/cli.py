@@ -15,6 +15,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from framing.errors import FramingError, ModelError, OutputError
+from framing.language import ENGLISH
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Narrative-framing classifier for news: train, score, explain.")
@@ -433,6 +434,9 @@ def score_cli(
                 err(f"error: {exc}")
                 errors.append({"input": name, "error": str(exc)})
                 continue
+            if result.language not in (None, ENGLISH):
+                err(f"warning: {name}: the text looks like '{result.language}', not English; the "
+                    "model reads English only, so its scores mean little (translate it first)")
             scored += 1
             yield report.article_record(name, result, sentences=sentences)
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from framing.explain import Term, batch_terms
 from framing.featurise import Rows
+from framing.language import detect_language
 from framing.model import Model, load_model
 from framing.segment import Sentence, iter_sentences
 
@@ -69,11 +70,15 @@ class ArticleScore:
     evidence: dict[str, list[SentenceScore]]
     coverage: dict[str, float]
     n_sentences: int
+    # ISO 639-1 code of the article's language (framing.language); None when too short to
+    # tell. The model reads English only: scores of other languages mean little.
+    language: str | None = None
 
     def to_dict(self, *, sentences: bool = True) -> dict[str, Any]:
         """Plain JSON types; ``sentences=False`` leaves the per-sentence list out."""
         out: dict[str, Any] = {
             "n_sentences": self.n_sentences,
+            "language": self.language,
             "frames": list(self.frames),
             "profile": {f: round(s, 4) for f, s in self.profile.items()},
             "coverage": {f: round(s, 4) for f, s in self.coverage.items()},
@@ -229,8 +234,10 @@ def predict(text: str, *, model: Model | None = None, threshold: float | None = 
                                          reverse=True)]
                 for f in frames if heaps[model.frame_ids.index(f)]}
     coverage = {f: (float(carrying[j]) / n if n else 0.0) for j, f in enumerate(model.frame_ids)}
+    detected = detect_language(text)
     return ArticleScore(sentences=kept, profile=profile, frames=frames, evidence=evidence,
-                        coverage=coverage, n_sentences=n)
+                        coverage=coverage, n_sentences=n,
+                        language=detected.code if detected else None)
 
 
 def _batches(items: Iterable[Sentence], size: int) -> Iterable[list[Sentence]]:

@@ -677,3 +677,20 @@ def test_explain_bad_format() -> None:
     assert result.exit_code == 2, result.output
     assert "--format must be table or json, not 'xml'" in result.stderr
     assert result.stdout == ""
+
+
+def test_a_text_that_is_not_english_is_scored_with_a_warning_and_its_language(tmp_path: Path) -> None:
+    # CONSTRUCTED: a Russian sentence about a protest, and an English one.
+    russian = tmp_path / "ru.txt"
+    russian.write_text("Протестующие собрались на площади, полиция применила слезоточивый газ против "
+                       "них, сообщили свидетели.\n", encoding="utf-8")
+    english = tmp_path / "en.txt"
+    english.write_text("The protesters gathered in the main square on Sunday and the police fired tear "
+                       "gas at them, witnesses said.\n", encoding="utf-8")
+    result = runner.invoke(app, ["score", str(russian), str(english), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [
+        f"warning: {russian}: the text looks like 'ru', not English; the model reads English only, "
+        "so its scores mean little (translate it first)"]
+    languages = {a["id"]: a["language"] for a in json.loads(result.stdout)["articles"]}
+    assert languages == {str(russian): "ru", str(english): "en"}

@@ -136,7 +136,9 @@ def test_to_dict_is_plain_json(seed: Path, seed_scores: dict) -> None:
     record = result.to_dict()
     _plain_json_types(record)
     assert json.loads(json.dumps(record)) == record
-    assert set(record) == {"n_sentences", "frames", "profile", "coverage", "evidence", "sentences"}
+    assert set(record) == {"n_sentences", "language", "frames", "profile", "coverage", "evidence",
+                           "sentences"}
+    assert record["language"] == "en"  # the seeds are English news
     assert record["frames"] == result.frames
     assert record["profile"] == {f: round(p, 4) for f, p in result.profile.items()}
     assert [s["text"] for s in record["sentences"]] == [s.text for s in result.sentences]
