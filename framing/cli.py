@@ -628,6 +628,11 @@ def score_corpus_cli(
     if summary.resumed:
         done += f"; {summary.resumed:,} were already there"
     err(done + f"; {summary.skipped:,} malformed record(s) skipped")
+    other = getattr(summary, "languages", None)
+    if other:
+        err(f"warning: {sum(other.values()):,} article(s) look like another language than English ("
+            + ", ".join(f"{code}: {n:,}" for code, n in sorted(other.items(), key=lambda kv: -kv[1]))
+            + "); the model reads English only, so their scores mean little (see the language column)")
     if summary.skipped:
         raise typer.Exit(1)
 

@@ -274,6 +274,7 @@ class ArticleBatch:
     sentence_spans: np.ndarray | None = None
     sentence_scores: np.ndarray | None = None
     sentence_present: np.ndarray | None = None
+    languages: list[str | None] | None = None  # per article, as ArticleScore.language
 
     def frames(self, i: int) -> list[str]:
         """Article ``i``'s frames present, strongest first (as :attr:`ArticleScore.frames`)."""
@@ -318,9 +319,10 @@ def score_articles(texts: Sequence[str], *, model: Model | None = None, threshol
     # An article without sentences carries no frame, even at threshold 0 (where its profile
     # of zeros would reach every threshold).
     present = (cut <= profiles) & (counts > 0)[:, None]
+    languages = [(found.code if (found := detect_language(text)) else None) for text in stripped]
     return ArticleBatch(
         frame_ids=list(model.frame_ids), profiles=profiles, present=present,
-        n_sentences=counts,
+        n_sentences=counts, languages=languages,
         sentence_spans=np.asarray(spans, dtype=np.int64).reshape(-1, 4) if sentences else None,
         sentence_scores=P if sentences else None,
         sentence_present=cut <= P if sentences else None,

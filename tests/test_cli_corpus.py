@@ -286,3 +286,17 @@ def test_workers_die_with_their_parent(tmp_path: Path) -> None:
     while time.monotonic() < deadline and any(alive(p) for p in workers):
         time.sleep(0.1)
     assert not [p for p in workers if alive(p)], "workers outlived their parent"
+
+
+def test_articles_that_are_not_english_get_one_warning_with_counts(tmp_path: Path) -> None:
+    # CONSTRUCTED: one English and two Russian articles.
+    source = tmp_path / "corpus.jsonl"
+    russian = ("Протестующие собрались на площади, полиция применила слезоточивый газ против них, "
+               "сообщили свидетели.")
+    rows = [{"id": "1", "text": " ".join(seed_lines()[:3])}, {"id": "2", "text": russian},
+            {"id": "3", "text": russian}]
+    source.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    result = runner.invoke(app, ["score-corpus", str(source), "-o", str(tmp_path / "out.jsonl")])
+    assert result.exit_code == 0, result.output
+    assert ("warning: 2 article(s) look like another language than English (ru: 2); the model reads "
+            "English only, so their scores mean little (see the language column)") in result.stderr

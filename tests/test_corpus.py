@@ -229,10 +229,12 @@ def test_formats_hold_the_same_rows(tmp_path: Path, model: Model, seed_texts: li
         as_csv = list(csv.DictReader(f))
     as_parquet = pq.read_table(tmp_path / "out.parquet").to_pylist()
     assert list(as_json[0]) == list(as_csv[0]) == list(as_parquet[0])
-    assert list(as_json[0]) == ["id", "date", "outlet", "n_sentences", *model.frame_ids, "frames"]
+    assert list(as_json[0]) == ["id", "date", "outlet", "n_sentences", *model.frame_ids, "frames",
+                                "language"]
     for j, c, p in zip(as_json, as_csv, as_parquet, strict=True):
         assert j == p
         assert c["frames"] == ";".join(j["frames"])
+        assert j["language"] == c["language"] == "en"  # the seeds are English news
         assert [float(c[f]) for f in model.frame_ids] == [j[f] for f in model.frame_ids]
 
 
@@ -494,3 +496,18 @@ def test_an_unclosed_csv_quote_is_reported_with_its_line(tmp_path: Path, ending:
     closed = tmp_path / "ok.csv"
     closed.write_text(f'id,text\n1,"One."\n2,"Two,\nlines."{ending}', encoding="utf-8")
     assert [i.text for i in CorpusReader(closed)] == ["One.", "Two,\nlines."]  # type: ignore[union-attr]
+
+
+def test_articles_that_are_not_english_are_marked_and_counted(tmp_path: Path, model: Model,
+                                                             seed_texts: list[str]) -> None:
+    # CONSTRUCTED: a Russian and a French article beside an English seed.
+    records = [{"id": "en", "text": seed_texts[0]},
+               {"id": "ru", "text": "Протестующие собрались на площади, полиция применила слезоточивый "
+                                    "газ против них, сообщили свидетели."},
+               {"id": "fr", "text": "Les manifestants se sont rassemblés sur la place et la police a "
+                                    "tiré des gaz lacrymogènes contre eux, selon des témoins."}]
+    source = write_jsonl(tmp_path / "c.jsonl", records)
+    summary = score_corpus(source, tmp_path / "out.jsonl", model=model)
+    assert {r["id"]: r["language"] for r in read_jsonl(tmp_path / "out.jsonl")} == {
+        "en": "en", "ru": "ru", "fr": "fr"}
+    assert summary.languages == {"ru": 1, "fr": 1}

@@ -48,6 +48,7 @@ from framing.corpus.score import (
 from framing.corpus.write import (
     DECIMALS,
     FRAMES_COLUMN,
+    LANGUAGE_COLUMN,
     SENTENCE_COLUMNS,
     SENTENCES_COLUMN,
     CsvWriter,
@@ -73,6 +74,7 @@ __all__ = [
     "DELIMITERS",
     "FORMATS",
     "FRAMES_COLUMN",
+    "LANGUAGE_COLUMN",
     "PARQUET_EXTRA",
     "SENTENCES_COLUMN",
     "SENTENCE_COLUMNS",

@@ -26,6 +26,7 @@ from framing.corpus.read import (
 from framing.corpus.resume import check_resume, complete_articles, describe_run, write_sidecar
 from framing.corpus.write import article_rows, output_columns, sentence_rows, table_writers
 from framing.errors import InputError
+from framing.language import ENGLISH
 from framing.model import Model, load_model
 from framing.score import ArticleBatch, score_articles
 
@@ -59,6 +60,8 @@ class CorpusSummary:
     records: int = 0
     output: Path | None = None
     sentences_output: Path | None = None
+    # articles scored now whose text is not English (framing.language), by language code
+    languages: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -188,6 +191,9 @@ def _score_locked(reader: CorpusReader, output: Path, sentences_path: Path | Non
             summary.sentences += len(rows)
         articles.append(article_rows(records, batch, id_column))
         summary.articles += len(records)
+        for code in batch.languages or []:
+            if code not in (None, ENGLISH):
+                summary.languages[code] = summary.languages.get(code, 0) + 1
         if progress is not None:
             progress(chunk.read, total)
 

@@ -33,13 +33,16 @@ if TYPE_CHECKING:  # pragma: no cover
 
 DECIMALS = 4  # scores are written rounded, as `framing score` writes them
 FRAMES_COLUMN = "frames"
+# The article's language (framing.language): after the frames, so that the frame columns stay
+# the ones between n_sentences and frames. The model reads English only.
+LANGUAGE_COLUMN = "language"
 SENTENCES_COLUMN = "n_sentences"
 SENTENCE_COLUMNS = ("index", "start", "end", "text")
 # --- Rows -----------------------------------------------------------------------------------
 
 def output_columns(frame_ids: Sequence[str]) -> list[str]:
     """Columns every article row has after the id and the carried columns."""
-    return [SENTENCES_COLUMN, *frame_ids, FRAMES_COLUMN]
+    return [SENTENCES_COLUMN, *frame_ids, FRAMES_COLUMN, LANGUAGE_COLUMN]
 
 
 def article_rows(records: Sequence[Record], batch: ArticleBatch, id_column: str) -> list[dict[str, Any]]:
@@ -50,6 +53,7 @@ def article_rows(records: Sequence[Record], batch: ArticleBatch, id_column: str)
         row = {id_column: record.id, **record.carried, SENTENCES_COLUMN: int(batch.n_sentences[i])}
         row.update(zip(batch.frame_ids, values, strict=True))
         row[FRAMES_COLUMN] = batch.frames(i)
+        row[LANGUAGE_COLUMN] = batch.languages[i] if batch.languages is not None else None
         rows.append(row)
     return rows
 
@@ -400,6 +404,7 @@ def score_types(frame_ids: Sequence[str], schema: pa.Schema | None = None,
         types[SENTENCES_COLUMN] = pa.int64()
     types.update({f: pa.float64() for f in frame_ids})
     types[FRAMES_COLUMN] = pa.list_(pa.string())
+    types[LANGUAGE_COLUMN] = pa.string()
     return types
 
 
