@@ -93,27 +93,65 @@ CodebookOpt = Annotated[Path | None, typer.Option(
 TextColumn = Annotated[str, typer.Option(help="Column holding the text.")]
 FramesColumn = Annotated[str, typer.Option(help="Column holding the frame ids.")]
 Separator = Annotated[str, typer.Option(help="Separator between frame ids in a cell.")]
-GroupColumn = Annotated[str, typer.Option(help="Column naming each row's article (for grouped CV).")]
+GroupColumn = Annotated[str | None, typer.Option(
+    help="Column naming each row's article, so CV holds whole articles out (default: 'article' "
+         "if the file has it; a column named here must exist).")]
+NoGroups = Annotated[bool, typer.Option("--no-groups", help="The rows are independent texts: "
+                                        "cross-validate them one by one, without a group column.")]
 PlainOpt = Annotated[bool, typer.Option("--plain", help="Plain TF-IDF + LR: no cue block, no "
                                         "constructed examples (for comparison).")]
+FoldsOpt = Annotated[int | None, typer.Option("--folds", min=2, help="Outer CV folds (default: one "
+                                              "per article up to 10 articles, else 5).")]
+SeedOpt = Annotated[int, typer.Option(help="Seed for shuffled folds.")]
+ShuffleOpt = Annotated[bool | None, typer.Option("--shuffle/--no-shuffle", help="Shuffle articles "
+                                                 "before making folds (default: no; ungrouped texts "
+                                                 "are always shuffled unless --no-shuffle).")]
+FoldColumn = Annotated[str | None, typer.Option(help="Column holding each row's CV fold, your own "
+                                                "(e.g. a benchmark's); replaces --folds.")]
+JobsOpt = Annotated[int, typer.Option("--jobs", "-j", min=1, help="Processes for the CV fits "
+                                      "(results identical to one).")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")]
+SearchOpt = Annotated[str, typer.Option(help="Settings grid: full, or quick (for large data).")]
 
 
-class _Progress:
-    """A progress line on stderr, shown only on a terminal and after a few seconds."""
+def _group_options(group_column: str | None, no_groups: bool) -> tuple[str | None, bool]:
+    """(group column, whether it must exist) from --group-column and --no-groups."""
+    if no_groups and group_column is not None:
+        raise typer.BadParameter("--no-groups and --group-column contradict each other; give one")
+    if no_groups:
+        return None, False
+    if group_column is not None:
+        return group_column, True
+    from framing.labels import DEFAULT_GROUP_COLUMN
 
-    def __init__(self, what: str) -> None:
-        self.what, self.start, self.shown = what, time.monotonic(), False
+    return DEFAULT_GROUP_COLUMN, False
 
-    def __call__(self, done: int, total: int) -> None:
-        if not sys.stderr.isatty() or time.monotonic() - self.start < 3:
-            return
-        self.shown = True
-        sys.stderr.write(f"\r{self.what}: {done}/{total} fits")
-        sys.stderr.flush()
 
-    def close(self) -> None:
-        if self.shown:
-            sys.stderr.write("\n")
+def _load(labels: Path | None, codebook: Path | None, *, text_column: str, frames_column: str,
+          separator: str, group_column: str | None, no_groups: bool,
+          fold_column: str | None = None) -> tuple[Any, Any]:
+    """Read and check the labelled data before any fitting; warn now if it has no groups."""
+    from framing.labels import load_training_data
+
+    column, required = _group_options(group_column, no_groups)
+    data, book = load_training_data(labels, codebook, text_column=text_column,
+                                    frames_column=frames_column, separator=separator,
+                                    group_column=column, require_groups=required,
+                                    fold_column=fold_column)
+    if not data.grouped and not no_groups and fold_column is None:
+        err(f"warning: {', '.join(data.sources)}: no group column '{column}' (columns: "
+            f"{', '.join(data.columns)}); every row is cross-validated as its own group, which "
+            "flatters the scores when rows of one article are alike; name the article column "
+            "with --group-column, or pass --no-groups if the rows are independent")
+    return data, book
+
+
+def _fold_spec(folds: int | None, shuffle: bool | None, seed: int, fold_column: str | None) -> Any:
+    from framing.train import FoldSpec
+
+    if fold_column is not None and (folds is not None or shuffle is not None):
+        raise typer.BadParameter("--fold-column gives the folds; leave out --folds and --shuffle")
+    return FoldSpec(n_folds=folds, shuffle=shuffle, seed=seed)
 
 
 def _scores_table(result: dict[str, Any]) -> str:
@@ -139,24 +177,35 @@ def train_cli(
     text_column: TextColumn = "text",
     frames_column: FramesColumn = "frames",
     separator: Separator = ";",
-    group_column: GroupColumn = "article",
+    group_column: GroupColumn = None,
+    no_groups: NoGroups = False,
     unit: Annotated[str, typer.Option(help="What one labelled text is: sentence or article.")] = "sentence",
     plain: PlainOpt = False,
+    search: SearchOpt = "full",
+    folds: FoldsOpt = None,
+    seed: SeedOpt = 0,
+    shuffle: ShuffleOpt = None,
+    fold_column: FoldColumn = None,
+    jobs: JobsOpt = 1,
+    quiet: QuietOpt = False,
 ) -> None:
     """Train a model on labelled texts; choose settings by grouped cross-validation."""
-    from framing.labels import load_training_data
     from framing.model import save_model
+    from framing.progress import ProgressReporter
     from framing.train import train
 
     if unit not in ("sentence", "article"):
         raise typer.BadParameter(f"--unit must be 'sentence' or 'article', not {unit!r}")
-    data, book = load_training_data(labels, codebook, text_column=text_column,
-                                    frames_column=frames_column, separator=separator,
-                                    group_column=group_column)
-    progress = _Progress("training")
-    result = train(data, book, use_codebook=not plain and codebook_used(labels, codebook),
-                   unit=unit, progress=progress)
-    progress.close()
+    spec = _fold_spec(folds, shuffle, seed, fold_column)
+    data, book = _load(labels, codebook, text_column=text_column, frames_column=frames_column,
+                       separator=separator, group_column=group_column, no_groups=no_groups,
+                       fold_column=fold_column)
+    progress = ProgressReporter("training", quiet=quiet)
+    try:
+        result = train(data, book, use_codebook=not plain and codebook_used(labels, codebook),
+                       unit=unit, progress=progress, search=search, folds=spec, jobs=jobs)
+    finally:
+        progress.close()
     save_model(result.model, out)
     meta = result.model.meta
     typer.echo(f"trained on {len(data)} labelled texts from {meta['examples']['articles']} "
@@ -164,15 +213,19 @@ def train_cli(
     typer.echo("examples per frame (labelled + constructed):")
     for frame_id, n in result.counts.items():
         typer.echo(f"  {frame_id:<24}{n['labelled']:>4} + {n['constructed']}")
-    typer.echo("chosen settings: " + ", ".join(f"{k}={v}" for k, v in result.params.items()))
+    typer.echo(f"codebook: {result.cue_note}")
+    typer.echo("chosen settings: " + _settings_text(result.params, meta["cue_block"]["used"]))
     typer.echo(f"cross-validated scores ({result.cv['method']}):")
     typer.echo(_scores_table(result.cv))
-    if not data.grouped:
-        err("warning: no group column: texts were cross-validated one by one, which flatters "
-            "the scores when texts of one article are alike; pass --group-column")
     for warning in result.warnings:
         err(f"warning: {warning}")
     typer.echo(f"model written to {out}")
+
+
+def _settings_text(params: dict[str, Any], cue_block: bool) -> str:
+    """Chosen settings; the cue settings only when there is a cue block they act on."""
+    shown = {k: v for k, v in params.items() if cue_block or k not in ("cue_weight", "cue_mode")}
+    return ", ".join(f"{k}={v}" for k, v in shown.items()) or "defaults"
 
 
 def codebook_used(labels: Path | None, codebook: Path | None) -> bool:
@@ -192,35 +245,102 @@ def evaluate_cli(
     text_column: TextColumn = "text",
     frames_column: FramesColumn = "frames",
     separator: Separator = ";",
-    group_column: GroupColumn = "article",
+    group_column: GroupColumn = None,
+    no_groups: NoGroups = False,
     plain: PlainOpt = False,
     fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    quiet: QuietOpt = False,
 ) -> None:
-    """Per-frame precision, recall and F1 by grouped cross-validation (or on --test)."""
+    """Per-frame precision, recall and F1 by grouped cross-validation (or on --test).
+
+    `framing cv` runs the same cross-validation with folds, seed, jobs and per-row output."""
     from framing.evaluate import cross_validate, evaluate_model
-    from framing.labels import load_training_data, read_labelled
+    from framing.labels import read_labelled
     from framing.model import load_model
+    from framing.progress import ProgressReporter
 
     if fmt not in ("table", "json"):
         raise typer.BadParameter(f"--format must be table or json, not {fmt!r}")
     if test is not None:
         trained = load_model(model)
+        column, required = _group_options(group_column, no_groups)
         data = read_labelled(test, text_column=text_column, frames_column=frames_column,
-                             separator=separator, group_column=group_column)
+                             separator=separator, group_column=column, require_groups=required)
         result = evaluate_model(trained, data)
     else:
-        data, book = load_training_data(labels, codebook, text_column=text_column,
-                                        frames_column=frames_column, separator=separator,
-                                        group_column=group_column)
-        progress = _Progress("cross-validating")
-        result = cross_validate(data, book, use_codebook=not plain and codebook_used(labels, codebook),
-                                progress=progress)
-        progress.close()
+        data, book = _load(labels, codebook, text_column=text_column, frames_column=frames_column,
+                           separator=separator, group_column=group_column, no_groups=no_groups)
+        progress = ProgressReporter("cross-validating", quiet=quiet)
+        try:
+            result = cross_validate(data, book, progress=progress,
+                                    use_codebook=not plain and codebook_used(labels, codebook))
+        finally:
+            progress.close()
     if fmt == "json":
         typer.echo(json.dumps(result, indent=2))
     else:
         typer.echo(result["method"])
         typer.echo(_scores_table(result))
+
+
+@app.command("cv")
+@user_errors
+def cv_cli(
+    labels: LabelsOpt = None,
+    codebook: CodebookOpt = None,
+    text_column: TextColumn = "text",
+    frames_column: FramesColumn = "frames",
+    separator: Separator = ";",
+    group_column: GroupColumn = None,
+    no_groups: NoGroups = False,
+    folds: FoldsOpt = None,
+    seed: SeedOpt = 0,
+    shuffle: ShuffleOpt = None,
+    fold_column: FoldColumn = None,
+    predictions: Annotated[Path | None, typer.Option(
+        "--predictions", help="Write each tested row's out-of-fold probabilities and frames here "
+        "(.csv, .tsv or .jsonl), atomically.")] = None,
+    plain: PlainOpt = False,
+    search: SearchOpt = "full",
+    jobs: JobsOpt = 1,
+    fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    quiet: QuietOpt = False,
+) -> None:
+    """Nested cross-validation on your folds: per-fold and pooled scores, out-of-fold predictions."""
+    from framing.evaluate import run_cv, write_predictions
+    from framing.progress import ProgressReporter
+
+    if fmt not in ("table", "json"):
+        raise typer.BadParameter(f"--format must be table or json, not {fmt!r}")
+    spec = _fold_spec(folds, shuffle, seed, fold_column)
+    data, book = _load(labels, codebook, text_column=text_column, frames_column=frames_column,
+                       separator=separator, group_column=group_column, no_groups=no_groups,
+                       fold_column=fold_column)
+    progress = ProgressReporter("cross-validating", quiet=quiet)
+    try:
+        run = run_cv(data, book, use_codebook=not plain and codebook_used(labels, codebook),
+                     search=search, folds=spec, jobs=jobs, progress=progress)
+    finally:
+        progress.close()
+    if predictions is not None:
+        write_predictions(run, predictions, separator)
+    result = run.scores
+    if fmt == "json":
+        typer.echo(json.dumps(result, indent=2))
+    else:
+        typer.echo(result["method"])
+        typer.echo(f"codebook: {run.cue_note}")
+        typer.echo("pooled over all held-out texts:")
+        typer.echo(_scores_table(result))
+        typer.echo("per fold:")
+        typer.echo(f"{'fold':<12}{'texts':>7}{'micro P':>9}{'micro R':>9}{'micro F1':>10}{'macro F1':>10}")
+        for f in result["folds"]:
+            typer.echo(f"{f['fold']:<12}{f['n_test_texts']:>7}{f['micro']['precision']:>9.2f}"
+                       f"{f['micro']['recall']:>9.2f}{f['micro']['f1']:>10.2f}{f['macro']['f1']:>10.2f}")
+        spread = result["fold_micro_f1"]
+        typer.echo(f"micro F1 over folds: mean {spread['mean']:.2f}, sd {spread['sd']:.2f}")
+    if predictions is not None:
+        err(f"out-of-fold predictions of {len(run.predictions)} texts written to {predictions}")
 
 
 @app.command("info")

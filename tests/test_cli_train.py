@@ -55,8 +55,11 @@ def test_train_reports_examples_settings_and_scores(trained: tuple[Path, Result]
     assert lines[1] == "examples per frame (labelled + constructed):"
     assert [line.split() for line in lines[2:5]] == [[f, str(n), "+", "0"]
                                                      for f, n in TOY_COUNTS.items()]
+    # no codebook: plain TF-IDF, and the report says so rather than showing cue_weight=0.0
+    assert lines[5] == "codebook: no codebook: no cue block, no constructed examples"
+    del lines[5]
     assert lines[5].startswith("chosen settings: C=")
-    assert "cue_weight=0.0" in lines[5]  # no codebook: plain TF-IDF, no cue block
+    assert "cue_weight" not in lines[5]
     assert lines[6].startswith("cross-validated scores (nested grouped CV on labelled (real) texts: "
                                "4 outer folds")
     assert lines[7].split() == ["frame", "precision", "recall", "F1", "support"]
@@ -87,8 +90,10 @@ def test_train_on_an_ungrouped_tsv_with_its_own_columns_warns(
     assert result.exit_code == 0, result.output
     assert "trained on 16 labelled texts from 16 group(s), plus 0 constructed examples" in result.stdout
     assert result.stderr.splitlines() == [
-        "warning: no group column: texts were cross-validated one by one, which flatters the "
-        "scores when texts of one article are alike; pass --group-column",
+        f"warning: {labels}: no group column 'article' (columns: sentence, labels); every row is "
+        "cross-validated as its own group, which flatters the scores when rows of one article are "
+        "alike; name the article column with --group-column, or pass --no-groups if the rows are "
+        "independent",
         "warning: frame 'talks' has 4 labelled example(s), fewer than 5: its scores are unreliable",
     ]
     assert read_meta(out)["unit"] == "article"

@@ -176,7 +176,12 @@ def test_training_with_a_codebook_uses_cues_and_constructed_examples(toy_labels:
     model = result.model
     assert any(name.startswith("cues__") for name in model.feature_names)
     assert result.counts["talks"] == {"labelled": 8, "corpus": 0, "constructed": 2}
-    assert model.meta["codebook"] == {"path": str(toy_codebook), "sha256": book.sha256}
+    recorded = model.meta["codebook"]
+    assert {k: recorded[k] for k in ("path", "sha256")} == {"path": str(toy_codebook), "sha256": book.sha256}
+    assert recorded["cue_terms"] is True and recorded["constructed_examples_used"] is True
+    assert recorded["frames"]["talks"] == {"name": "Talks", "definition": "Calls for calm, dialogue or "
+                                           "negotiation.", "cues": 3, "constructed_examples": 2}
+    assert model.meta["cue_block"]["used"] is True
     assert model.meta["hyperparameters"] == {"C": 1.0, "cue_weight": 1.0}
     assert result.warnings == []
     P = model.predict_proba(NEW_TEXTS)
@@ -197,10 +202,13 @@ def test_training_without_the_codebook_is_plain_tfidf(toy_labels: Path, toy_code
 def test_progress_counts_every_fit_of_the_search(toy_labels: Path, toy_codebook: Path) -> None:
     data, book = toy_set(toy_labels, toy_codebook)
     calls: list[tuple[int, int]] = []
-    train(data, book, grid={"C": [1.0, 4.0]}, progress=lambda done, total: calls.append((done, total)))
+    phases: list[str] = []
+    train(data, book, grid={"C": [1.0, 4.0]},
+          progress=lambda done, total, phase: (calls.append((done, total)), phases.append(phase)))
     # nested CV: 4 outer folds, each 2 settings x 3 inner folds, then the fold's own fit (28);
     # then the final search, 2 settings x 4 folds, and the final fit (9): one count over all
     assert calls == [(n, 37) for n in range(1, 38)]
+    assert phases == ["nested CV"] * 28 + ["selection"] * 8 + ["final fit"]
 
 
 def user_rows(toy_rows: list[dict[str, str]]) -> list[dict[str, str]]:
