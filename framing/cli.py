@@ -188,6 +188,9 @@ def train_cli(
     fold_column: FoldColumn = None,
     jobs: JobsOpt = 1,
     quiet: QuietOpt = False,
+    nested: Annotated[bool | None, typer.Option("--nested/--no-nested", help="Score by nested CV "
+                                                "(default: up to 5,000 texts; it costs about "
+                                                "folds + 1 times a plain search).")] = None,
 ) -> None:
     """Train a model on labelled texts; choose settings by grouped cross-validation."""
     from framing.model import save_model
@@ -203,7 +206,8 @@ def train_cli(
     progress = ProgressReporter("training", quiet=quiet)
     try:
         result = train(data, book, use_codebook=not plain and codebook_used(labels, codebook),
-                       unit=unit, progress=progress, search=search, folds=spec, jobs=jobs)
+                       unit=unit, progress=progress, search=search, folds=spec, jobs=jobs,
+                       nested=nested)
     finally:
         progress.close()
     save_model(result.model, out)
@@ -217,6 +221,10 @@ def train_cli(
     typer.echo("chosen settings: " + _settings_text(result.params, meta["cue_block"]["used"]))
     typer.echo(f"cross-validated scores ({result.cv['method']}):")
     typer.echo(_scores_table(result.cv))
+    if not result.cv.get("nested", True):
+        err("warning: these scores are not nested: settings and thresholds were chosen on the "
+            "same folds they are scored on, which flatters them; pass --nested, or run "
+            "`framing cv`, for honest figures")
     for warning in result.warnings:
         err(f"warning: {warning}")
     typer.echo(f"model written to {out}")

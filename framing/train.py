@@ -150,36 +150,22 @@ def duplicate_key(text: str) -> str:
 
 def merge_duplicate_groups(texts: list[str], groups: list[str],
                            testable: np.ndarray) -> tuple[list[str], int]:
-    """Groups in which every set of identical texts (see :func:`duplicate_key`) shares one group.
+    """Groups in which every copy of a text (see :func:`duplicate_key`) is in the group of its
+    first occurrence.
 
     Cross-validation holds groups out, so a text that occurs in two articles (a repeated
     paragraph, a boilerplate line, the same sentence labelled twice) could be trained on in
-    one fold and tested in another: a leak that flatters the scores. Merging the groups of
-    identical texts keeps them in one fold. Only ``testable`` rows are merged; each merged
-    group is named after its first row's group, so the result does not depend on hashing.
+    one fold and tested in another: a leak that flatters the scores. Moving the copies into
+    the first one's group keeps them in one fold. Only the copies move, not their articles:
+    merging whole articles would chain them (A shares a line with B, B with C, ...) until a
+    few boilerplate lines put most articles in one group. Only ``testable`` rows are moved.
     Returns the groups and how many rows changed group.
     """
-    parent: dict[str, str] = {}
-    order: dict[str, int] = {}
-    for i, g in enumerate(groups):
-        order.setdefault(g, i)
-
-    def find(g: str) -> str:
-        while parent.get(g, g) != g:
-            g = parent[g]
-        return g
-
     first: dict[str, int] = {}
+    merged = list(groups)
     for i in np.flatnonzero(testable).tolist():
-        key = duplicate_key(texts[i])
-        if key not in first:
-            first[key] = i
-            continue
-        a, b = find(groups[first[key]]), find(groups[i])
-        if a != b:
-            keep, drop = (a, b) if order[a] <= order[b] else (b, a)
-            parent[drop] = keep
-    merged = [find(g) if testable[i] else g for i, g in enumerate(groups)]
+        j = first.setdefault(duplicate_key(texts[i]), i)
+        merged[i] = groups[j]
     return merged, sum(1 for a, b in zip(groups, merged, strict=True) if a != b)
 
 

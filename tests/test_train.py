@@ -433,7 +433,7 @@ def test_identical_texts_are_put_in_one_group() -> None:
     texts = ["Same text.", "other", "same  TEXT.", "more", "Same text."]
     groups = ["a", "a", "b", "c", "d"]
     merged, moved = merge_duplicate_groups(texts, groups, np.ones(5, dtype=bool))
-    assert merged == ["a", "a", "a", "c", "a"]  # b and d joined a, the first of them
+    assert merged == ["a", "a", "a", "c", "a"]  # the copies joined a, the first one's group
     assert moved == 2
     merged, moved = merge_duplicate_groups(texts, groups, np.array([True, True, False, True, True]))
     assert merged == ["a", "a", "b", "c", "a"] and moved == 1
@@ -445,8 +445,8 @@ def test_folds_never_split_identical_texts(tmp_path: Path, toy_rows: list[dict[s
     rows = list(toy_rows) + [{**toy_rows[0], "article": "a3"}, {**toy_rows[9], "article": "a4"}]
     data = read_labelled(write_table(tmp_path / "dup.csv", rows))
     trainable = training_rows(data, Codebook.from_ids(data.frame_ids))
-    assert trainable.merged_duplicates == 18  # all 9 rows of a3 joined a1, all 9 of a4 joined a2
-    assert len(set(trainable.groups)) == 2
+    assert trainable.merged_duplicates == 2  # the copies joined a1 and a2; their articles did not
+    assert len(set(trainable.groups)) == 4
     for train_index, test_index in folds(trainable):
         keys = {duplicate_key(trainable.texts[i]) for i in test_index}
         assert not keys & {duplicate_key(trainable.texts[i]) for i in train_index}
