@@ -400,3 +400,13 @@ def test_quiet_silences_progress(toy_labels: Path, tmp_path: Path, monkeypatch: 
     assert quiet.exit_code == 0, quiet.output
     assert quiet.stderr == ""
     assert quiet.stdout == loud.stdout
+
+
+def test_train_warns_when_its_scores_are_not_nested(toy_labels: Path, tmp_path: Path) -> None:
+    # issue 13, problem 7: above 5,000 texts train reports its selection CV, which is optimistic
+    result = run("train", "--labels", toy_labels, "--out", tmp_path / "m", "--search", "quick", "--no-nested")
+    assert result.exit_code == 0, result.output
+    assert "NOT nested" in result.stdout
+    assert result.stderr.splitlines() == [
+        "warning: these scores are not nested: settings and thresholds were chosen on the same folds "
+        "they are scored on, which flatters them; pass --nested, or run `framing cv`, for honest figures"]
