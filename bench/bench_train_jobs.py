@@ -82,7 +82,9 @@ def run(labels: Path, codebook: Path, out: Path, jobs: int, search: str) -> floa
     command = [sys.executable, "-m", "framing.cli", "train", "--labels", str(labels), "--codebook",
                str(codebook), "--out", str(out), "--search", search, "--jobs", str(jobs), "--quiet"]
     start = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if done.returncode:
+        raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr}")
     return time.perf_counter() - start
 
 

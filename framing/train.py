@@ -13,6 +13,7 @@ import itertools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -104,6 +105,11 @@ class TrainingRows:
     @property
     def real(self) -> np.ndarray:
         return np.flatnonzero(self.origin == LABELLED)
+
+    @cached_property
+    def keys(self) -> list[str]:
+        """Each row's text as duplicates are recognised (:func:`duplicate_key`)."""
+        return [duplicate_key(t) for t in self.texts]
 
     def weights(self, labelled_weight: float) -> np.ndarray:
         """Sample weights: ``labelled_weight`` for labelled rows, 1 for the others."""
@@ -235,7 +241,8 @@ def _group_split(groups: np.ndarray, grouped: bool, spec: FoldSpec, *,
 def folds(rows: TrainingRows, test: tuple[str, ...] = (LABELLED,), spec: FoldSpec | None = None,
           *, outer: bool = True) -> list[tuple[np.ndarray, np.ndarray]]:
     """(train, test) index pairs. Test folds hold rows of the ``test`` origins only, whole
-    articles at a time; every other row (codebook examples always) is in every training fold.
+    articles at a time; every other row (codebook examples always) is in every training fold,
+    unless it is a copy of a text tested in that fold.
 
     The outer folds follow the user's fold column when the rows have one; ``outer=False``
     (folds inside a training part) always makes its own, with ``spec``'s settings, and fewer
@@ -254,7 +261,14 @@ def folds(rows: TrainingRows, test: tuple[str, ...] = (LABELLED,), spec: FoldSpe
     else:
         groups = np.asarray(rows.groups, dtype=object)[testable]
         split = _group_split(groups, rows.grouped or LABELLED not in test, spec, outer=outer)
-    return [(np.sort(np.concatenate([testable[tr], extra])), testable[te]) for tr, te in split]
+    out = []
+    for tr, te in split:
+        # a row of another origin (a corpus sentence, a codebook example) that is a copy of a
+        # tested text would train on the answer: leave it out of this fold's training part
+        tested = {rows.keys[i] for i in testable[te]}
+        kept = np.asarray([i for i in extra if rows.keys[i] not in tested], dtype=int)
+        out.append((np.sort(np.concatenate([testable[tr], kept])), testable[te]))
+    return out
 
 
 def fold_names(rows: TrainingRows, test: tuple[str, ...] = (LABELLED,)) -> list[str]:

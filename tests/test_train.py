@@ -539,3 +539,15 @@ def test_training_twice_in_two_processes_gives_the_same_bytes(toy_labels: Path, 
     for name in first:  # every file, meta.json (and its sha256 of the arrays) included
         assert first[name] == second[name], name
     assert read_meta(outputs[0])["created"] == "2023-11-14T22:13:20+00:00"
+
+
+def test_a_codebook_example_that_copies_a_tested_text_is_not_trained_on(
+        tmp_path: Path, toy_rows: list[dict[str, str]], write_table: WriteTable, toy_codebook: Path) -> None:
+    copy = "Subsidy cuts doubled the cost of gas."  # one of the toy codebook's examples
+    rows = list(toy_rows) + [{"article": "a2", "text": copy, "frames": "prices"}]
+    data, book = load_training_data(write_table(tmp_path / "copy.csv", rows), toy_codebook)
+    trainable = training_rows(data, book)
+    example = next(i for i, t in enumerate(trainable.texts) if t == copy and trainable.origin[i] == "example")
+    for train_index, test_index in folds(trainable):
+        tests_the_copy = any(trainable.texts[i] == copy for i in test_index)
+        assert (example in train_index) is not tests_the_copy
