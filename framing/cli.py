@@ -97,19 +97,35 @@ CodebookOpt = Annotated[Path | None, typer.Option(
 TextColumn = Annotated[str, typer.Option(help="Column holding the text.")]
 FramesColumn = Annotated[str, typer.Option(help="Column holding the frame ids.")]
 Separator = Annotated[str, typer.Option(help="Separator between frame ids in a cell.")]
-GroupColumn = Annotated[str, typer.Option(help="Column naming each row's article (for grouped CV).")]
+GroupColumn = Annotated[str | None, typer.Option(
+    help="Column naming each row's article, so CV holds whole articles out (default: 'article' "
+         "if the file has it; a column named here must exist).")]
+NoGroups = Annotated[bool, typer.Option("--no-groups", help="The rows are independent texts: "
+                                        "cross-validate them one by one, without a group column.")]
+PlainOpt = Annotated[bool, typer.Option("--plain", help="Plain TF-IDF + LR: no cue block, no "
+                                        "constructed examples (for comparison).")]
+FoldsOpt = Annotated[int | None, typer.Option("--folds", min=2, help="Outer CV folds (default: one "
+                                              "per article up to 10 articles, else 5).")]
+SeedOpt = Annotated[int, typer.Option(help="Seed for shuffled folds.")]
+ShuffleOpt = Annotated[bool | None, typer.Option("--shuffle/--no-shuffle", help="Shuffle articles "
+                                                 "before making folds (default: no; ungrouped texts "
+                                                 "are always shuffled unless --no-shuffle).")]
+FoldColumn = Annotated[str | None, typer.Option(help="Column holding each row's CV fold, your own "
+                                                "(e.g. a benchmark's); replaces --folds.")]
+JobsOpt = Annotated[int, typer.Option("--jobs", "-j", min=1, help="Processes for the CV fits "
+                                      "(results identical to one).")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")]
+SearchOpt = Annotated[str, typer.Option(
+    help="Settings search: 'full' (the grid bench/recipes.py compared) or 'quick' (C only; "
+         "for large data or a first look).")]
+
 TrustPickleOpt = Annotated[bool, typer.Option(
     "--trust-pickle", help="Also load a model of the old pickled format (model.joblib). Unpickling "
     "runs any code the file holds: only for a model from a source you trust.")]
-PlainOpt = Annotated[bool, typer.Option("--plain", help="Plain TF-IDF + LR: no cue block, no "
-                                        "constructed examples (for comparison).")]
 CorpusOpt = Annotated[Path | None, typer.Option(
     help="A constructed training corpus to add (same columns as --labels, with the article "
          "column): trained on, scored apart, never counted as labelled data. Default: "
          "labels/constructed/ when --labels is not given.")]
-SearchOpt = Annotated[str, typer.Option(
-    help="Settings search: 'full' (the grid bench/recipes.py compared) or 'quick' (C only; "
-         "for large data or a first look).")]
 NestedOpt = Annotated[bool | None, typer.Option(
     "--nested/--no-nested", help="Score by nested CV (honest, slower) or report the selection "
     "CV (optimistic). Default: nested up to 5,000 texts.", show_default=False)]
@@ -183,6 +199,45 @@ class Progress:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+def _group_options(group_column: str | None, no_groups: bool) -> tuple[str | None, bool]:
+    """(group column, whether it must exist) from --group-column and --no-groups."""
+    if no_groups and group_column is not None:
+        raise typer.BadParameter("--no-groups and --group-column contradict each other; give one")
+    if no_groups:
+        return None, False
+    if group_column is not None:
+        return group_column, True
+    from framing.labels import DEFAULT_GROUP_COLUMN
+
+    return DEFAULT_GROUP_COLUMN, False
+
+
+def _load(labels: Path | None, codebook: Path | None, *, text_column: str, frames_column: str,
+          separator: str, group_column: str | None, no_groups: bool,
+          fold_column: str | None = None, corpus: Path | None = None) -> tuple[Any, Any]:
+    """Read and check the labelled data before any fitting; warn now if it has no groups."""
+    from framing.labels import load_training_data
+
+    column, required = _group_options(group_column, no_groups)
+    data, book = load_training_data(labels, codebook, text_column=text_column,
+                                    frames_column=frames_column, separator=separator,
+                                    group_column=column, require_groups=required,
+                                    fold_column=fold_column, corpus=corpus)
+    if not data.grouped and not no_groups and fold_column is None:
+        err(f"warning: {', '.join(data.sources)}: no group column '{column}' (columns: "
+            f"{', '.join(data.columns)}); every row is cross-validated as its own group, which "
+            "flatters the scores when rows of one article are alike; name the article column "
+            "with --group-column, or pass --no-groups if the rows are independent")
+    return data, book
+
+
+def _fold_spec(folds: int | None, shuffle: bool | None, seed: int, fold_column: str | None) -> Any:
+    from framing.train import FoldSpec
+
+    if fold_column is not None and (folds is not None or shuffle is not None):
+        raise typer.BadParameter("--fold-column gives the folds; leave out --folds and --shuffle")
+    return FoldSpec(n_folds=folds, shuffle=shuffle, seed=seed)
+
 
 def _scores_table(result: dict[str, Any]) -> str:
     calibrated = "brier" in result["micro"]
@@ -213,35 +268,48 @@ def train_cli(
     text_column: TextColumn = "text",
     frames_column: FramesColumn = "frames",
     separator: Separator = ";",
-    group_column: GroupColumn = "article",
+    group_column: GroupColumn = None,
+    no_groups: NoGroups = False,
     unit: Annotated[str, typer.Option(help="What one labelled text is: sentence or article.")] = "sentence",
     plain: PlainOpt = False,
     corpus: CorpusOpt = None,
     search: SearchOpt = "full",
+    folds: FoldsOpt = None,
+    seed: SeedOpt = 0,
+    shuffle: ShuffleOpt = None,
+    fold_column: FoldColumn = None,
+    jobs: JobsOpt = 1,
+    quiet: QuietOpt = False,
     nested: NestedOpt = None,
 ) -> None:
     """Train a model on labelled texts; choose settings by grouped cross-validation."""
     from framing.atomic import check_replaceable_dir
     from framing.errors import TrainingError
-    from framing.labels import conflicting_duplicates, load_training_data
+    from framing.labels import conflicting_duplicates
     from framing.model import save_model
+    from framing.progress import ProgressReporter
     from framing.train import train
 
     if unit not in ("sentence", "article"):
         raise typer.BadParameter(f"--unit must be 'sentence' or 'article', not {unit!r}")
     check_replaceable_dir(out, force=force)  # now, not after minutes of training
     labels = labels_source(labels, shipped_labels)
-    data, book = load_training_data(labels, codebook, text_column=text_column,
-                                    frames_column=frames_column, separator=separator,
-                                    group_column=group_column, corpus=corpus)
+    spec = _fold_spec(folds, shuffle, seed, fold_column)
+    data, book = _load(labels, codebook, text_column=text_column, frames_column=frames_column,
+                       separator=separator, group_column=group_column, no_groups=no_groups,
+                       fold_column=fold_column, corpus=corpus)
     if not data.frame_ids:  # sklearn would fail with "Unknown label type"
         raise TrainingError(f"{labels}: no row has a frame in column {frames_column!r}; label at least "
                             "one text with a frame id (or pass --frames-column)")
     for warning in conflicting_duplicates(data):
         err(f"warning: {warning}")
-    with Progress("training", "fits", delay=3) as progress:
+    progress = ProgressReporter("training", quiet=quiet)
+    try:
         result = train(data, book, use_codebook=not plain and codebook_used(labels, codebook),
-                       unit=unit, progress=progress, search=search, nested=nested)
+                       unit=unit, progress=progress, search=search, folds=spec, jobs=jobs,
+                       nested=nested)
+    finally:
+        progress.close()
     save_model(result.model, out)
     meta = result.model.meta
     examples = meta["examples"]
@@ -252,15 +320,17 @@ def train_cli(
     typer.echo("examples per frame (labelled + corpus + constructed):")
     for frame_id, n in result.counts.items():
         typer.echo(f"  {frame_id:<24}{n['labelled']:>4} + {n['corpus']} + {n['constructed']}")
-    typer.echo("chosen settings: " + ", ".join(f"{k}={v}" for k, v in result.params.items()))
+    typer.echo(f"codebook: {result.cue_note}")
+    typer.echo("chosen settings: " + _settings_text(result.params, meta["cue_block"]["used"]))
     typer.echo(f"cross-validated scores ({result.cv['method']}):")
     typer.echo(_scores_table(result.cv))
     if result.cv_constructed is not None:
         typer.echo(f"on the constructed corpus, scored apart ({result.cv_constructed['method']}):")
         typer.echo(_scores_table(result.cv_constructed))
-    if not data.grouped:
-        err("warning: no group column: texts were cross-validated one by one, which flatters "
-            "the scores when texts of one article are alike; pass --group-column")
+    if not result.cv.get("nested", True):
+        err("warning: these scores are not nested: settings and thresholds were chosen on the "
+            "same folds they are scored on, which flatters them; pass --nested, or run "
+            "`framing cv`, for honest figures")
     for warning in result.warnings:
         err(f"warning: {warning}")
     typer.echo(f"model written to {out}")
@@ -274,6 +344,12 @@ def labels_source(labels: Path | None, shipped_labels: bool) -> Path | None:
         raise typer.BadParameter("give --labels FILE (your labelled data), or --shipped-labels to "
                                  "train on the labels and codebook shipped with framing")
     return labels
+
+
+def _settings_text(params: dict[str, Any], cue_block: bool) -> str:
+    """Chosen settings; the cue settings only when there is a cue block they act on."""
+    shown = {k: v for k, v in params.items() if cue_block or k not in ("cue_weight", "cue_mode")}
+    return ", ".join(f"{k}={v}" for k, v in shown.items()) or "defaults"
 
 
 def codebook_used(labels: Path | None, codebook: Path | None) -> bool:
@@ -293,37 +369,106 @@ def evaluate_cli(
     text_column: TextColumn = "text",
     frames_column: FramesColumn = "frames",
     separator: Separator = ";",
-    group_column: GroupColumn = "article",
+    group_column: GroupColumn = None,
+    no_groups: NoGroups = False,
     plain: PlainOpt = False,
     corpus: CorpusOpt = None,
     search: SearchOpt = "full",
     fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
     trust_pickle: TrustPickleOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
-    """Per-frame precision, recall and F1 by grouped cross-validation (or on --test)."""
+    """Per-frame precision, recall and F1 by grouped cross-validation (or on --test).
+
+    `framing cv` runs the same cross-validation with folds, seed, jobs and per-row output."""
     from framing.evaluate import cross_validate, evaluate_model
-    from framing.labels import load_training_data, read_labelled
+    from framing.labels import read_labelled
     from framing.model import load_model
+    from framing.progress import ProgressReporter
 
     if fmt not in ("table", "json"):
         raise typer.BadParameter(f"--format must be table or json, not {fmt!r}")
     if test is not None:
         trained = load_model(model, trust_pickle=trust_pickle)
+        column, required = _group_options(group_column, no_groups)
         data = read_labelled(test, text_column=text_column, frames_column=frames_column,
-                             separator=separator, group_column=group_column)
+                             separator=separator, group_column=column, require_groups=required)
         result = evaluate_model(trained, data)
     else:
-        data, book = load_training_data(labels, codebook, text_column=text_column,
-                                        frames_column=frames_column, separator=separator,
-                                        group_column=group_column, corpus=corpus)
-        with Progress("cross-validating", "fits", delay=3) as progress:
-            result = cross_validate(data, book, use_codebook=not plain and codebook_used(labels, codebook),
-                                    progress=progress, search=search)
+        data, book = _load(labels, codebook, text_column=text_column, frames_column=frames_column,
+                           separator=separator, group_column=group_column, no_groups=no_groups,
+                           corpus=corpus)
+        progress = ProgressReporter("cross-validating", quiet=quiet)
+        try:
+            result = cross_validate(data, book, progress=progress, search=search,
+                                    use_codebook=not plain and codebook_used(labels, codebook))
+        finally:
+            progress.close()
     if fmt == "json":
         typer.echo(json.dumps(result, indent=2))
     else:
         typer.echo(result["method"])
         typer.echo(_scores_table(result))
+
+
+@app.command("cv")
+@user_errors
+def cv_cli(
+    labels: LabelsOpt = None,
+    codebook: CodebookOpt = None,
+    text_column: TextColumn = "text",
+    frames_column: FramesColumn = "frames",
+    separator: Separator = ";",
+    group_column: GroupColumn = None,
+    no_groups: NoGroups = False,
+    folds: FoldsOpt = None,
+    seed: SeedOpt = 0,
+    shuffle: ShuffleOpt = None,
+    fold_column: FoldColumn = None,
+    predictions: Annotated[Path | None, typer.Option(
+        "--predictions", help="Write each tested row's out-of-fold probabilities and frames here "
+        "(.csv, .tsv or .jsonl), atomically.")] = None,
+    plain: PlainOpt = False,
+    search: SearchOpt = "full",
+    jobs: JobsOpt = 1,
+    fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    quiet: QuietOpt = False,
+) -> None:
+    """Nested cross-validation on your folds: per-fold and pooled scores, out-of-fold predictions."""
+    from framing.evaluate import run_cv, write_predictions
+    from framing.progress import ProgressReporter
+
+    if fmt not in ("table", "json"):
+        raise typer.BadParameter(f"--format must be table or json, not {fmt!r}")
+    spec = _fold_spec(folds, shuffle, seed, fold_column)
+    data, book = _load(labels, codebook, text_column=text_column, frames_column=frames_column,
+                       separator=separator, group_column=group_column, no_groups=no_groups,
+                       fold_column=fold_column)
+    progress = ProgressReporter("cross-validating", quiet=quiet)
+    try:
+        run = run_cv(data, book, use_codebook=not plain and codebook_used(labels, codebook),
+                     search=search, folds=spec, jobs=jobs, progress=progress)
+    finally:
+        progress.close()
+    if predictions is not None:
+        write_predictions(run, predictions, separator)
+    result = run.scores
+    if fmt == "json":
+        typer.echo(json.dumps(result, indent=2))
+    else:
+        typer.echo(result["method"])
+        typer.echo(f"codebook: {run.cue_note}")
+        typer.echo("pooled over all held-out texts:")
+        typer.echo(_scores_table(result))
+        typer.echo("per fold:")
+        typer.echo(f"{'fold':<12}{'texts':>7}{'micro P':>9}{'micro R':>9}{'micro F1':>10}{'macro F1':>10}")
+        for f in result["folds"]:
+            typer.echo(f"{f['fold']:<12}{f['n_test_texts']:>7}{f['micro']['precision']:>9.2f}"
+                       f"{f['micro']['recall']:>9.2f}{f['micro']['f1']:>10.2f}{f['macro']['f1']:>10.2f}")
+        spread = result["fold_micro_f1"]
+        typer.echo(f"micro F1 over folds: mean {spread['mean']:.2f}, sd {spread['sd']:.2f}")
+    if predictions is not None:
+        err(f"out-of-fold predictions of {len(run.predictions)} texts written to {predictions}")
 
 
 @app.command("info")

@@ -16,7 +16,13 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-FRAME_ID = re.compile(r"[a-z][a-z0-9_]*")
+# Frame ids are the user's own label names (``Loaded_Language``, ``Name_Calling-Labeling``,
+# ``terrorism_label``): any non-empty string without the separator between ids in a frames
+# cell (``;`` by default), without surrounding spaces and without control characters (a tab
+# or line break would break the CSV and table outputs). The shipped codebook uses lowercase
+# snake_case by convention only.
+SEPARATOR = ";"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _TEXT_KEYS = ("name", "definition")
 _LIST_KEYS = ("includes", "excludes", "cues", "constructed_examples")
 
@@ -67,10 +73,46 @@ class Codebook:
         hint = f"did you mean '{close[0]}'?" if close else "known frames: " + ", ".join(self.ids)
         return f"unknown frame '{frame_id}'; {hint}"
 
+    @property
+    def has_cues(self) -> bool:
+        """Whether any frame has cue terms (only then is there a cue block to learn from)."""
+        return any(f.cues for f in self.frames)
+
+    @property
+    def has_examples(self) -> bool:
+        """Whether any frame has constructed examples."""
+        return any(f.constructed_examples for f in self.frames)
+
+    def describe(self) -> dict[str, object]:
+        """What a model records of its codebook file: path, sha256, and per frame its name,
+        definition and how many cue terms and constructed examples it has."""
+        return {"path": self.path, "sha256": self.sha256,
+                "frames": {f.id: {"name": f.name, "definition": f.definition,
+                                  "cues": len(f.cues), "constructed_examples": len(f.constructed_examples)}
+                           for f in self.frames}}
+
     @classmethod
     def from_ids(cls, ids: list[str]) -> Codebook:
         """A bare codebook (no cues, no examples) for training on data without a codebook file."""
         return cls(frames=tuple(Frame(id=i, name=i) for i in ids))
+
+
+def frame_id_problem(frame_id: str, separator: str = SEPARATOR) -> str | None:
+    """Why ``frame_id`` cannot be a frame id (None when it can).
+
+    Any non-empty string is an id unless it has surrounding spaces, a control character, or
+    the ``separator`` that joins ids in a frames cell.
+    """
+    if not frame_id.strip():
+        return "a frame id must not be empty"
+    if frame_id != frame_id.strip():
+        return f"frame id {frame_id!r} has spaces at its start or end; remove them"
+    if _CONTROL.search(frame_id):
+        return f"frame id {frame_id!r} has a control character (tab, line break); remove it"
+    if separator and separator in frame_id:
+        return (f"frame id {frame_id!r} contains the separator {separator!r} that joins frame ids "
+                "in a cell; rename the frame or choose another --separator")
+    return None
 
 
 def file_sha256(path: str | Path) -> str:
@@ -109,8 +151,9 @@ def load_codebook(path: str | Path) -> Codebook:
     frames = []
     for frame_id, table in tables.items():
         where = f"{path}: frame '{frame_id}'"
-        if not FRAME_ID.fullmatch(frame_id):
-            raise CodebookError(f"{where}: ids are lowercase letters, digits and '_'")
+        problem = frame_id_problem(frame_id)
+        if problem:
+            raise CodebookError(f"{where}: {problem}")
         if not isinstance(table, dict):
             raise CodebookError(f"{where}: must be a table")
         unknown = set(table) - set(_TEXT_KEYS) - set(_LIST_KEYS)

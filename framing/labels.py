@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from framing.codebook import Codebook, file_sha256
+from framing.codebook import Codebook, file_sha256, frame_id_problem
 from framing.errors import LabelError
 from framing.read import allow_long_csv_fields, decode_text
 from framing.resources import shipped
@@ -31,6 +31,9 @@ MIN_EXAMPLES = 5  # below this a frame is flagged: too few examples to learn or 
 TABULAR_SUFFIXES = {".csv": ",", ".tsv": "\t"}
 JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
 
+
+
+DEFAULT_GROUP_COLUMN = "article"
 
 
 @dataclass
@@ -46,6 +49,12 @@ class LabelledSet:
     grouped: bool = True
     # True for rows of a constructed training corpus (written, not real text); empty: none.
     constructed: list[bool] = field(default_factory=list)
+    # Per row, the user's own fold (from ``fold_column``); empty: folds are made by framing.
+    folds: list[str] = field(default_factory=list)
+    # Per row, where it was read: ``file:line`` (for per-row outputs such as out-of-fold files).
+    row_ids: list[str] = field(default_factory=list)
+    # The columns of the (first) file read, for messages about missing columns.
+    columns: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -53,6 +62,10 @@ class LabelledSet:
     def constructed_flags(self) -> list[bool]:
         """Per row, whether it is constructed text (False for every row when none is marked)."""
         return list(self.constructed) if self.constructed else [False] * len(self.texts)
+
+    def row_names(self) -> list[str]:
+        """Per row, ``file:line`` where known, else its 1-based position."""
+        return list(self.row_ids) if self.row_ids else [str(i + 1) for i in range(len(self.texts))]
 
     def counts(self) -> dict[str, int]:
         """Number of texts carrying each frame, in frame order."""
@@ -170,37 +183,53 @@ def _header(path: Path, text: str, delimiter: str | None) -> list[str]:
     return next(csv.reader(_lines(text), delimiter=delimiter), [])
 
 
+def _missing_column(path: Path, column: str, columns: list[str], hint: str) -> LabelError:
+    return LabelError(f"{path}: no column '{column}' (columns: {', '.join(columns) or 'none'}); "
+                      f"{hint}")
+
+
 def read_labelled(
     path: str | Path,
     *,
     text_column: str = "text",
     frames_column: str = "frames",
     separator: str = ";",
-    group_column: str | None = "article",
+    group_column: str | None = DEFAULT_GROUP_COLUMN,
+    require_groups: bool = False,
+    fold_column: str | None = None,
     codebook: Codebook | None = None,
 ) -> LabelledSet:
     """Read labelled texts from a CSV, TSV or JSONL file, or every CSV file of a directory.
 
+    Every column is checked against the header before any row is read, and a missing one is
+    reported with the columns that are there.
+
     Parameters
     ----------
     group_column:
-        The column naming each row's article. When the file has no such column every row is
-        its own group (``grouped`` is False) and cross-validation cannot hold articles out.
+        The column naming each row's article, so cross-validation can hold whole articles
+        out. None: the rows are ungrouped on purpose (``--no-groups``), each its own group.
+    require_groups:
+        Whether a missing ``group_column`` is an error (the user named it). Otherwise a file
+        without it is read as ungrouped (``grouped`` is False) and the caller should warn.
+    fold_column:
+        A column holding each row's cross-validation fold, the user's own; required when given.
     codebook:
         When given, frame ids are checked against it and its frame order is kept; otherwise
         the frames are the ids found in the data, sorted.
 
-    Raises LabelError with ``file:line`` for a missing column, unknown frame, empty text,
-    bad JSON or CSV, an empty file, or a file that is not UTF-8.
+    Raises LabelError with ``file:line`` for a missing column, unknown frame, empty text or
+    group, bad JSON or CSV, an empty file, or a file that is not UTF-8.
     """
     path = Path(path)
+    options = {"text_column": text_column, "frames_column": frames_column, "separator": separator,
+               "group_column": group_column, "require_groups": require_groups,
+               "fold_column": fold_column, "codebook": codebook}
     if path.is_dir():
         files = sorted(path.glob("*.csv"))
         if not files:
             raise LabelError(f"{path}: no .csv label files in this directory")
-        parts = [read_labelled(f, text_column=text_column, frames_column=frames_column,
-                               separator=separator, group_column=group_column,
-                               codebook=codebook) for f in files]
+        parts = [read_labelled(f, **options) for f in files]  # type: ignore[arg-type]
         ids = codebook.ids if codebook else sorted({i for p in parts for i in p.frame_ids})
         return LabelledSet(
             texts=[t for p in parts for t in p.texts],
@@ -209,20 +238,31 @@ def read_labelled(
             frame_ids=ids, sources=[s for p in parts for s in p.sources],
             sha256={k: v for p in parts for k, v in p.sha256.items()},
             grouped=all(p.grouped for p in parts),
+            folds=[f for p in parts for f in p.folds],
+            row_ids=[r for p in parts for r in p.row_ids],
+            columns=parts[0].columns,
         )
 
     suffix = path.suffix.lower()
     if suffix not in TABULAR_SUFFIXES and suffix not in JSONL_SUFFIXES:
         raise LabelError(f"{path}: unknown labels format '{suffix}'; use .csv, .tsv or .jsonl")
+    if codebook is not None:
+        for frame_id in codebook.ids:
+            problem = frame_id_problem(frame_id, separator)
+            if problem:
+                raise LabelError(f"{codebook.path or 'codebook'}: {problem}")
     text = _read_text(path)
     if not text.strip():
         raise LabelError(f"{path}: the file is empty; it needs a header and labelled rows")
     delimiter = TABULAR_SUFFIXES.get(suffix)
     columns = _header(path, text, delimiter)
-    for column, option in ((text_column, "--text-column"), (frames_column, "--frames-column")):
-        if column not in columns:
-            raise LabelError(f"{path}: no column '{column}' (columns: {', '.join(columns) or 'none'}); "
-                             f"name the right one with {option}")
+    for column, option in ((text_column, "--text-column"), (frames_column, "--frames-column"),
+                           (fold_column, "--fold-column")):
+        if column is not None and column not in columns:
+            raise _missing_column(path, column, columns, f"name the right one with {option}")
+    if group_column is not None and require_groups and group_column not in columns:
+        raise _missing_column(path, group_column, columns, "name the column that says which "
+                              "article each row is from with --group-column, or pass --no-groups")
     grouped = group_column is not None and group_column in columns
     rows = (_tabular_rows(path, text, delimiter) if delimiter is not None
             else _jsonl_rows(path, text, frames_column, separator))
@@ -230,6 +270,8 @@ def read_labelled(
     texts: list[str] = []
     frames: list[tuple[str, ...]] = []
     groups: list[str] = []
+    folds: list[str] = []
+    row_ids: list[str] = []
     for line, row in rows:
         body = row.get(text_column, "")
         if not body.strip():
@@ -239,19 +281,27 @@ def read_labelled(
             for frame_id in row_frames:
                 if frame_id not in codebook:
                     raise LabelError(f"{path}:{line}: {codebook.unknown_frame_message(frame_id)}")
-        if grouped and group_column not in row:  # JSONL: keys can differ from the first record's
-            raise LabelError(f"{path}:{line}: no '{group_column}' field; give every record one, "
-                             "as the first record has")
+        for column, kind in ((group_column if grouped else None, "group"), (fold_column, "fold")):
+            if column is None:
+                continue
+            if column not in row:  # JSONL: keys can differ from the first record's
+                raise LabelError(f"{path}:{line}: no '{column}' field; give every record one, "
+                                 "as the first record has")
+            if not row[column].strip():
+                raise LabelError(f"{path}:{line}: empty {kind} in column '{column}'; fill it in")
         texts.append(body)
         frames.append(row_frames)
-        groups.append(f"{path.name}:{row[group_column]}" if grouped and group_column
+        groups.append(f"{path.name}:{row[group_column].strip()}" if grouped and group_column
                       else f"{path.name}:{line}")
+        if fold_column is not None:
+            folds.append(row[fold_column].strip())
+        row_ids.append(f"{path.name}:{line}")
     if not texts:
         raise LabelError(f"{path}: no labelled rows under the header")
     ids = codebook.ids if codebook else sorted({f for fs in frames for f in fs})
     return LabelledSet(texts=texts, frames=frames, groups=groups, frame_ids=ids,
                        sources=[str(path)], sha256={str(path): file_sha256(path)},
-                       grouped=grouped)
+                       grouped=grouped, folds=folds, row_ids=row_ids, columns=columns)
 
 
 def check_labels(path: str | Path, codebook: Codebook, seeds_dir: str | Path) -> LabelReport:
@@ -388,16 +438,19 @@ def load_training_data(
     text_column: str = "text",
     frames_column: str = "frames",
     separator: str = ";",
-    group_column: str | None = "article",
+    group_column: str | None = DEFAULT_GROUP_COLUMN,
+    require_groups: bool = False,
+    fold_column: str | None = None,
     corpus: str | Path | None = None,
 ) -> tuple[LabelledSet, Codebook]:
-    """Labelled data and its codebook, as ``framing train`` and ``evaluate`` take them.
+    """Labelled data and its codebook, as ``framing train``, ``cv`` and ``evaluate`` take them.
 
     With no ``labels`` the seed hand labels in ``labels/``, the constructed corpus in
     ``labels/constructed/`` and ``labels/codebook.toml`` are used. With ``labels`` but no
     ``codebook``, the frames are the ids found in the data and the model has no cue block or
     constructed examples. ``corpus`` adds a constructed corpus of one's own (same columns as
-    ``labels``, grouped by article), marked as constructed.
+    ``labels``, grouped by article), marked as constructed. The other options are those of
+    :func:`read_labelled`; every column is checked before any fitting.
     """
     from framing.codebook import load_codebook
 
@@ -407,7 +460,8 @@ def load_training_data(
             corpus = DEFAULT_CORPUS
     book = load_codebook(codebook) if codebook is not None else None
     options = {"text_column": text_column, "frames_column": frames_column, "separator": separator,
-               "group_column": group_column, "codebook": book}
+               "group_column": group_column, "require_groups": require_groups,
+               "fold_column": fold_column, "codebook": book}
     data = read_labelled(labels, **options)  # type: ignore[arg-type]
     if corpus is not None:
         corpus_set = read_labelled(corpus, **options)  # type: ignore[arg-type]
@@ -461,4 +515,6 @@ def join_corpus(data: LabelledSet, corpus: LabelledSet,
         texts=data.texts + corpus.texts, frames=data.frames + corpus.frames,
         groups=data.groups + groups, frame_ids=ids,
         sources=data.sources + corpus.sources, sha256={**data.sha256, **corpus.sha256},
-        grouped=data.grouped, constructed=data.constructed_flags() + [True] * len(corpus))
+        grouped=data.grouped, constructed=data.constructed_flags() + [True] * len(corpus),
+        folds=data.folds + corpus.folds if data.folds else [],
+        row_ids=data.row_names() + corpus.row_names(), columns=data.columns)

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -75,7 +77,9 @@ CALIBRATION_BINS = 10
 # corpus rows, never pooled, and examples are never tested.
 LABELLED, CORPUS, EXAMPLE = "labelled", "corpus", "example"
 
-Progress = Callable[[int, int], None]
+# ``progress(done, total, phase)``: fits done of all the run's fits, and the phase running.
+Progress = Callable[[int, int, str], None]
+Tick = Callable[[int], None]  # ``tick(n)``: n more fits done
 
 
 @dataclass
@@ -88,6 +92,10 @@ class TrainingRows:
     origin: np.ndarray
     frame_ids: list[str]
     grouped: bool
+    # The user's fold per row ("" for codebook examples), or None: folds made by framing.
+    fold: np.ndarray | None = None
+    # How many rows were moved into another group because their text occurs there too.
+    merged_duplicates: int = 0
 
     @property
     def constructed(self) -> np.ndarray:
@@ -97,6 +105,11 @@ class TrainingRows:
     @property
     def real(self) -> np.ndarray:
         return np.flatnonzero(self.origin == LABELLED)
+
+    @cached_property
+    def keys(self) -> list[str]:
+        """Each row's text as duplicates are recognised (:func:`duplicate_key`)."""
+        return [duplicate_key(t) for t in self.texts]
 
     def weights(self, labelled_weight: float) -> np.ndarray:
         """Sample weights: ``labelled_weight`` for labelled rows, 1 for the others."""
@@ -113,12 +126,63 @@ class TrainResult:
     counts: dict[str, dict[str, int]]
     warnings: list[str] = field(default_factory=list)
     cv_constructed: dict[str, Any] | None = None
+    cue_note: str = ""  # what the codebook contributed: the cue block, or why there is none
+
+
+@dataclass(frozen=True)
+class FoldSpec:
+    """How the cross-validation folds are made (``framing cv --folds --seed --shuffle``).
+
+    ``n_folds`` None keeps the default: leave one article out up to
+    :data:`LEAVE_ONE_OUT_MAX` articles, five group folds beyond, five folds of texts when
+    there are no groups. ``shuffle`` None keeps the default: articles are not shuffled (folds
+    balanced by size, as GroupKFold makes them), ungrouped texts are. A fold column of the
+    user's own (``LabelledSet.folds``) replaces all of this for the outer folds.
+    """
+
+    n_folds: int | None = None
+    shuffle: bool | None = None
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.n_folds is not None and self.n_folds < 2:
+            raise TrainingError(f"--folds must be at least 2 (got {self.n_folds})")
+
+
+def duplicate_key(text: str) -> str:
+    """The text as duplicates are recognised: case and runs of whitespace ignored."""
+    return " ".join(text.split()).casefold()
+
+
+def merge_duplicate_groups(texts: list[str], groups: list[str],
+                           testable: np.ndarray) -> tuple[list[str], int]:
+    """Groups in which every copy of a text (see :func:`duplicate_key`) is in the group of its
+    first occurrence.
+
+    Cross-validation holds groups out, so a text that occurs in two articles (a repeated
+    paragraph, a boilerplate line, the same sentence labelled twice) could be trained on in
+    one fold and tested in another: a leak that flatters the scores. Moving the copies into
+    the first one's group keeps them in one fold. Only the copies move, not their articles:
+    merging whole articles would chain them (A shares a line with B, B with C, ...) until a
+    few boilerplate lines put most articles in one group. Only ``testable`` rows are moved.
+    Returns the groups and how many rows changed group.
+    """
+    first: dict[str, int] = {}
+    merged = list(groups)
+    for i in np.flatnonzero(testable).tolist():
+        j = first.setdefault(duplicate_key(texts[i]), i)
+        merged[i] = groups[j]
+    return merged, sum(1 for a, b in zip(groups, merged, strict=True) if a != b)
 
 
 def training_rows(data: LabelledSet, codebook: Codebook, *, use_examples: bool = True) -> TrainingRows:
-    """Stack the labelled texts (corpus rows marked) and, optionally, the codebook's examples."""
+    """Stack the labelled texts (corpus rows marked) and, optionally, the codebook's examples.
+
+    Rows with identical texts are put in one group (see :func:`merge_duplicate_groups`).
+    """
     texts, frames, groups = list(data.texts), list(data.frames), list(data.groups)
     origin = [CORPUS if c else LABELLED for c in data.constructed_flags()]
+    fold = list(data.folds) if data.folds else None
     if use_examples:
         for frame in codebook.frames:
             for example in frame.constructed_examples:
@@ -126,36 +190,92 @@ def training_rows(data: LabelledSet, codebook: Codebook, *, use_examples: bool =
                 frames.append((frame.id,))
                 groups.append(CONSTRUCTED_GROUP)
                 origin.append(EXAMPLE)
+                if fold is not None:
+                    fold.append("")
     ids = codebook.ids
     column = {f: i for i, f in enumerate(ids)}
     Y = np.zeros((len(texts), len(ids)), dtype=np.int8)
     for row, fs in enumerate(frames):
         for f in fs:
             Y[row, column[f]] = 1
-    return TrainingRows(texts, Y, groups, np.asarray(origin), ids, data.grouped)
+    origins = np.asarray(origin)
+    groups, merged = merge_duplicate_groups(texts, groups, origins != EXAMPLE)
+    return TrainingRows(texts, Y, groups, origins, ids, data.grouped,
+                        fold=None if fold is None else np.asarray(fold, dtype=object),
+                        merged_duplicates=merged)
 
 
-def folds(rows: TrainingRows, test: tuple[str, ...] = (LABELLED,)) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(train, test) index pairs. Test folds hold rows of the ``test`` origins only, whole
-    articles at a time; every other row (codebook examples always) is in every training fold."""
-    testable = np.flatnonzero(np.isin(rows.origin, test))
-    extra = np.flatnonzero(~np.isin(rows.origin, test))
-    groups = np.asarray(rows.groups)[testable]
-    n_groups = len(set(groups))
-    grouped = rows.grouped or LABELLED not in test
+def _group_split(groups: np.ndarray, grouped: bool, spec: FoldSpec, *,
+                 outer: bool) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(train, test) positions into ``groups`` that never split a group."""
+    unique = list(dict.fromkeys(groups.tolist()))  # first appearance: no dependence on hashing
+    n_groups = len(unique)
     if grouped:
         if n_groups < 2:
             raise TrainingError("grouped cross-validation needs at least 2 articles; "
                                 "label sentences of another article")
-        splitter: Any = (LeaveOneGroupOut() if n_groups <= LEAVE_ONE_OUT_MAX
-                         else GroupKFold(n_splits=5))
-        split = splitter.split(testable, groups=groups)
+        k = spec.n_folds or (n_groups if n_groups <= LEAVE_ONE_OUT_MAX else 5)
+        if k > n_groups and outer:
+            raise TrainingError(f"--folds {k} asks for more folds than there are articles "
+                                f"({n_groups}); use --folds {n_groups} or fewer")
+        k = min(k, n_groups)
+        shuffle = bool(spec.shuffle)
+        if k == n_groups and not shuffle:
+            return list(LeaveOneGroupOut().split(groups, groups=groups))
+        splitter = GroupKFold(n_splits=k, shuffle=shuffle, random_state=spec.seed if shuffle else None)
+        return list(splitter.split(groups, groups=groups))
+    k = spec.n_folds or UNGROUPED_FOLDS
+    if n_groups < k:
+        raise TrainingError(f"cross-validation needs at least {k} labelled texts (got {n_groups}"
+                            f"{' different' if n_groups < len(groups) else ''})")
+    shuffle = True if spec.shuffle is None else spec.shuffle
+    # Folds of whole groups (a group here is one text, or identical texts merged), so that with
+    # no duplicates this is exactly KFold over the texts.
+    position = {g: i for i, g in enumerate(unique)}
+    index = np.asarray([position[g] for g in groups.tolist()])
+    kfold = KFold(n_splits=k, shuffle=shuffle, random_state=spec.seed if shuffle else None)
+    return [(np.flatnonzero(np.isin(index, tr)), np.flatnonzero(np.isin(index, te)))
+            for tr, te in kfold.split(np.arange(n_groups))]
+
+
+def folds(rows: TrainingRows, test: tuple[str, ...] = (LABELLED,), spec: FoldSpec | None = None,
+          *, outer: bool = True) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(train, test) index pairs. Test folds hold rows of the ``test`` origins only, whole
+    articles at a time; every other row (codebook examples always) is in every training fold,
+    unless it is a copy of a text tested in that fold.
+
+    The outer folds follow the user's fold column when the rows have one; ``outer=False``
+    (folds inside a training part) always makes its own, with ``spec``'s settings, and fewer
+    folds when the part has too few articles for ``spec.n_folds``.
+    """
+    spec = spec or FoldSpec()
+    testable = np.flatnonzero(np.isin(rows.origin, test))
+    extra = np.flatnonzero(~np.isin(rows.origin, test))
+    if outer and rows.fold is not None:
+        values = rows.fold[testable]
+        names = fold_names(rows, test)
+        if len(names) < 2:
+            raise TrainingError(f"the fold column gives {len(names)} fold(s); cross-validation "
+                                "needs at least 2")
+        split = [(np.flatnonzero(values != v), np.flatnonzero(values == v)) for v in names]
     else:
-        if len(testable) < UNGROUPED_FOLDS:
-            raise TrainingError(f"cross-validation needs at least {UNGROUPED_FOLDS} labelled texts "
-                                f"(got {len(testable)})")
-        split = KFold(n_splits=UNGROUPED_FOLDS, shuffle=True, random_state=0).split(testable)
-    return [(np.sort(np.concatenate([testable[tr], extra])), testable[te]) for tr, te in split]
+        groups = np.asarray(rows.groups, dtype=object)[testable]
+        split = _group_split(groups, rows.grouped or LABELLED not in test, spec, outer=outer)
+    out = []
+    for tr, te in split:
+        # a row of another origin (a corpus sentence, a codebook example) that is a copy of a
+        # tested text would train on the answer: leave it out of this fold's training part
+        tested = {rows.keys[i] for i in testable[te]}
+        kept = np.asarray([i for i in extra if rows.keys[i] not in tested], dtype=int)
+        out.append((np.sort(np.concatenate([testable[tr], kept])), testable[te]))
+    return out
+
+
+def fold_names(rows: TrainingRows, test: tuple[str, ...] = (LABELLED,)) -> list[str]:
+    """The user's fold values among the ``test`` rows, in order (numbers numerically)."""
+    assert rows.fold is not None
+    values = set(rows.fold[np.isin(rows.origin, test)].tolist())
+    return sorted(values, key=lambda v: (0, int(v), v) if v.lstrip("-").isdigit() else (1, 0, v))
 
 
 def _features_only(params: dict[str, Any]) -> dict[str, Any]:
@@ -215,23 +335,61 @@ class _FoldFeatures:
                 sp.hstack([p[1] for p in parts], format="csr"), blocks)
 
 
-def out_of_fold(rows: TrainingRows, params: dict[str, Any], cues: dict[str, list[str]],
-                splits: list[tuple[np.ndarray, np.ndarray]],
-                tick: Callable[[], None] | None = None,
-                cache: list[_FoldFeatures] | None = None) -> np.ndarray:
-    """Out-of-fold probabilities (uncalibrated) for the rows tested in ``splits`` (NaN elsewhere)."""
-    cache = cache or [_FoldFeatures(rows, tr, te, cues) for tr, te in splits]
-    weights = rows.weights(_param(params, "labelled_weight"))
-    P = np.full(rows.Y.shape, np.nan)
-    for (train, test), fold in zip(splits, cache, strict=True):
+def _fold_fits(rows: TrainingRows, train: np.ndarray, test: np.ndarray, settings: list[dict[str, Any]],
+               cues: dict[str, list[str]], fold: _FoldFeatures | None = None,
+               tick: Tick | None = None) -> list[np.ndarray]:
+    """Probabilities (uncalibrated) of the ``test`` rows under each of ``settings``, fitted on
+    ``train``: one fold's share of a grid search, the unit of work that ``jobs`` spreads."""
+    fold = fold or _FoldFeatures(rows, train, test, cues)
+    out = []
+    for params in settings:
         X_train, X_test, blocks = fold.matrices(params)
         masks = cue_masks(blocks, rows.frame_ids, _param(params, "cue_mode"))
         classifier = FrameClassifier(C=_param(params, "C"), masks=masks)
+        weights = rows.weights(_param(params, "labelled_weight"))
         classifier.fit(X_train, rows.Y[train], sample_weight=weights[train])
-        P[test] = classifier.predict_proba(X_test)
+        out.append(classifier.predict_proba(X_test))
         if tick:
-            tick()
+            tick(1)
+    return out
+
+
+def out_of_fold(rows: TrainingRows, params: dict[str, Any], cues: dict[str, list[str]],
+                splits: list[tuple[np.ndarray, np.ndarray]],
+                tick: Tick | None = None,
+                cache: list[_FoldFeatures] | None = None) -> np.ndarray:
+    """Out-of-fold probabilities (uncalibrated) for the rows tested in ``splits`` (NaN elsewhere)."""
+    cache = cache or [_FoldFeatures(rows, tr, te, cues) for tr, te in splits]
+    P = np.full(rows.Y.shape, np.nan)
+    for (train, test), fold in zip(splits, cache, strict=True):
+        P[test] = _fold_fits(rows, train, test, [params], cues, fold, tick)[0]
     return P
+
+
+def _indexed(i: int, func: Callable[..., Any], args: tuple[Any, ...]) -> tuple[int, Any]:
+    return i, func(*args)
+
+
+def run_tasks(func: Callable[..., Any], tasks: list[tuple[Any, ...]], jobs: int,
+              tick: Tick | None, weights: list[int]) -> list[Any]:
+    """``[func(*args, tick=...) for args in tasks]``, in ``jobs`` processes when above 1.
+
+    Each task is computed whole in one process and the results are put back in task order,
+    so the numbers are the same whatever ``jobs`` is. With one job ``tick`` is passed to
+    ``func`` (progress after every fit); with several, ``tick(weights[i])`` is called as
+    task ``i`` finishes.
+    """
+    if jobs == 1 or len(tasks) < 2:
+        return [func(*args, tick=tick) for args in tasks]
+    from joblib import Parallel, delayed
+
+    results: list[Any] = [None] * len(tasks)
+    parallel = Parallel(n_jobs=min(jobs, len(tasks)), return_as="generator_unordered")
+    for i, result in parallel(delayed(_indexed)(i, func, args) for i, args in enumerate(tasks)):
+        results[i] = result
+        if tick:
+            tick(weights[i])
+    return results
 
 
 def selection_score(Y: np.ndarray, P: np.ndarray) -> float:
@@ -295,18 +453,27 @@ def _fold_features(rows: TrainingRows, train: np.ndarray, test: np.ndarray,
 
 def select(rows: TrainingRows, cues: dict[str, list[str]], grid: dict[str, list[Any]],
            splits: list[tuple[np.ndarray, np.ndarray]],
-           tick: Callable[[], None] | None = None, shared: FoldCache | None = None) -> Selection:
+           tick: Tick | None = None, shared: FoldCache | None = None, *, jobs: int = 1) -> Selection:
     """Best settings by out-of-fold mean average precision; then Platt scaling fitted on
     their out-of-fold scores, and thresholds chosen on the calibrated ones.
 
-    ``shared`` keeps fitted feature blocks across calls on the same rows and cues (a benchmark
-    comparing grids); it grows with every fold seen, so pass it only where memory allows.
+    ``jobs`` fits the folds in that many processes (same result). ``shared`` keeps fitted
+    feature blocks across calls on the same rows and cues (a benchmark comparing grids, one
+    job only); it grows with every fold seen, so pass it only where memory allows.
     """
     tested = np.concatenate([te for _, te in splits])
+    settings = grid_settings(grid)
+    if jobs == 1:
+        per_fold = [_fold_fits(rows, tr, te, settings, cues, _fold_features(rows, tr, te, cues, shared),
+                               tick) for tr, te in splits]
+    else:
+        per_fold = run_tasks(_fold_fits, [(rows, tr, te, settings, cues) for tr, te in splits],
+                             jobs, tick, [len(settings)] * len(splits))
     best: tuple[float, dict[str, Any], np.ndarray] | None = None
-    cache = [_fold_features(rows, tr, te, cues, shared) for tr, te in splits]
-    for params in grid_settings(grid):
-        P = out_of_fold(rows, params, cues, splits, tick, cache)
+    for s, params in enumerate(settings):
+        P = np.full(rows.Y.shape, np.nan)
+        for (_, test), fold in zip(splits, per_fold, strict=True):
+            P[test] = fold[s]
         score = selection_score(rows.Y[tested], P[tested])
         if best is None or score > best[0] + 1e-12:
             best = (score, params, P)
@@ -356,85 +523,144 @@ def report(Y: np.ndarray, pred: np.ndarray, frame_ids: list[str],
     return {"frames": frames, **averages}
 
 
-def _inner_splits(rows: TrainingRows, train: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+def _inner_splits(rows: TrainingRows, train: np.ndarray,
+                  spec: FoldSpec | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
     """Selection folds over the training part of an outer fold, as indices into ``rows``."""
+    spec = spec or FoldSpec()
     sub = _subset(rows, train)
     testable = sub.origin != EXAMPLE
     if not testable.any():
         return []
     test = tuple(o for o in (LABELLED, CORPUS) if (sub.origin == o).any())
+    n_groups = len({sub.groups[i] for i in np.flatnonzero(testable)})
     if sub.grouped or LABELLED not in test:
-        if len({sub.groups[i] for i in np.flatnonzero(testable)}) < 2:
+        if n_groups < 2:
             return []
-    elif int(testable.sum()) < UNGROUPED_FOLDS:
+    elif n_groups < (spec.n_folds or UNGROUPED_FOLDS):
         # An outer fold of 5-6 ungrouped texts trains on 4: too few for inner folds, so fall
         # back as for a single article instead of failing on data the outer check accepted.
         return []
-    inner = folds(sub, test)
+    inner = folds(sub, test, spec, outer=False)
     return [(train[tr], train[te]) for tr, te in inner]
 
 
 def _subset(rows: TrainingRows, index: np.ndarray) -> TrainingRows:
     return TrainingRows([rows.texts[i] for i in index], rows.Y[index],
                         [rows.groups[i] for i in index], rows.origin[index],
-                        rows.frame_ids, rows.grouped)
+                        rows.frame_ids, rows.grouped,
+                        fold=None if rows.fold is None else rows.fold[index])
 
 
-def selection_folds(rows: TrainingRows) -> list[tuple[np.ndarray, np.ndarray]]:
-    """The folds that choose the final model's settings: labelled and corpus rows tested."""
-    return _inner_splits(rows, np.arange(len(rows.texts))) or folds(rows)
+def selection_folds(rows: TrainingRows, spec: FoldSpec | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The folds that choose the final model's settings: labelled and corpus rows tested.
+
+    They follow the user's fold column when there is one (so that, when nested CV is skipped,
+    the reported figures are on the user's folds).
+    """
+    if rows.fold is not None:
+        return folds(rows, tuple(o for o in (LABELLED, CORPUS) if (rows.origin == o).any()), spec)
+    return _inner_splits(rows, np.arange(len(rows.texts)), spec) or folds(rows, spec=spec)
 
 
-def _fits(rows: TrainingRows, grid: dict[str, list[Any]], test: tuple[str, ...]) -> int:
+def _outer_fits(rows: TrainingRows, grid: dict[str, list[Any]], train: np.ndarray,
+                spec: FoldSpec | None) -> int:
+    return len(grid_settings(grid)) * max(len(_inner_splits(rows, train, spec)), 1) + 1
+
+
+def _fits(rows: TrainingRows, grid: dict[str, list[Any]], test: tuple[str, ...],
+          spec: FoldSpec | None = None) -> int:
     """How many classifier fits a nested CV over ``test`` rows makes (for progress)."""
-    settings = len(grid_settings(grid))
-    return sum(settings * max(len(_inner_splits(rows, tr)), 1) + 1 for tr, _ in folds(rows, test))
+    return sum(_outer_fits(rows, grid, tr, spec) for tr, _ in folds(rows, test, spec))
+
+
+def _outer_fold(rows: TrainingRows, cues: dict[str, list[str]], grid: dict[str, list[Any]],
+                train: np.ndarray, held_out: np.ndarray, spec: FoldSpec | None,
+                shared: FoldCache | None = None, *, tick: Tick | None = None
+                ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """One outer fold of nested CV: choose on ``train``, fit, predict ``held_out``.
+
+    Returns calibrated probabilities and 0/1 predictions of the held-out rows, and the
+    settings chosen.
+    """
+    inner = _inner_splits(rows, train, spec)
+    if inner:
+        chosen = select(rows, cues, grid, inner, tick, shared)
+        params, scaling, thresholds = chosen.params, chosen.scaling, chosen.thresholds
+    else:  # a single training article: no inner CV possible, use the first settings
+        params = grid_settings(grid)[0]
+        scaling = np.tile([1.0, 0.0], (len(rows.frame_ids), 1))
+        thresholds = np.full(len(rows.frame_ids), 0.5)
+    pipeline = _fit(rows, train, params, cues)
+    P = apply_scaling(pipeline.predict_proba([rows.texts[i] for i in held_out]), scaling)
+    if tick:
+        tick(1)
+    return P, (thresholds <= P).astype(np.int8), params
+
+
+def _short(result: dict[str, Any]) -> dict[str, Any]:
+    return {k: {m: result[k][m] for m in ("precision", "recall", "f1", "support")}
+            for k in ("micro", "macro")}
 
 
 def nested_cv(rows: TrainingRows, cues: dict[str, list[str]], grid: dict[str, list[Any]],
               progress: Progress | None = None, test: tuple[str, ...] = (LABELLED,),
-              tick: Callable[[], None] | None = None, shared: FoldCache | None = None,
-              keep_probabilities: bool = False) -> dict[str, Any]:
+              tick: Tick | None = None, shared: FoldCache | None = None,
+              keep_probabilities: bool = False, *, spec: FoldSpec | None = None,
+              jobs: int = 1) -> dict[str, Any]:
     """Honest scores: for each held-out article (or group fold), choose settings, calibration
     and thresholds on the other articles only, then predict the held-out rows. Selection is
-    inside the loop, so the scores do not flatter the chosen settings."""
-    outer = folds(rows, test)
+    inside the loop, so the scores do not flatter the chosen settings.
+
+    The result holds the pooled scores (every held-out row once) at its top level, and the
+    scores of each outer fold under ``"folds"``. ``spec`` says how the outer folds are made
+    (the user's fold column, if the rows have one, wins); ``jobs`` runs the outer folds in that
+    many processes, with the same result as one. ``keep_probabilities`` adds ``tested``,
+    ``probabilities``, ``predictions`` and ``fold_of`` (arrays, for per-row outputs).
+    """
+    outer = folds(rows, test, spec)
     if tick is None:
-        total, done = _fits(rows, grid, test), 0
+        total, done = _fits(rows, grid, test, spec), 0
 
-        def tick() -> None:
+        def tick(n: int = 1) -> None:
             nonlocal done
-            done += 1
+            done += n
             if progress:
-                progress(done, total)
+                progress(done, total, "nested CV")
 
+    if jobs > 1:
+        shared = None  # a feature cache cannot be shared across processes
+    weights = [_outer_fits(rows, grid, tr, spec) for tr, _ in outer]
+    results = run_tasks(_outer_fold, [(rows, cues, grid, tr, te, spec, shared) for tr, te in outer],
+                        jobs, tick, weights)
     pred = np.zeros_like(rows.Y)
     probability = np.zeros(rows.Y.shape)
-    for train, held_out in outer:
-        inner = _inner_splits(rows, train)
-        if inner:
-            chosen = select(rows, cues, grid, inner, tick, shared)
-            params, scaling, thresholds = chosen.params, chosen.scaling, chosen.thresholds
-        else:  # a single training article: no inner CV possible, use the first settings
-            params = grid_settings(grid)[0]
-            scaling = np.tile([1.0, 0.0], (len(rows.frame_ids), 1))
-            thresholds = np.full(len(rows.frame_ids), 0.5)
-        pipeline = _fit(rows, train, params, cues)
-        P = apply_scaling(pipeline.predict_proba([rows.texts[i] for i in held_out]), scaling)
-        probability[held_out] = P
-        pred[held_out] = (thresholds <= P).astype(np.int8)
-        tick()
+    fold_of = np.full(len(rows.texts), "", dtype=object)
+    names = (fold_names(rows, test) if rows.fold is not None
+             else [str(i) for i in range(1, len(outer) + 1)])
+    per_fold = []
+    for name, (_, held_out), (P, predicted, params) in zip(names, outer, results, strict=True):
+        probability[held_out], pred[held_out], fold_of[held_out] = P, predicted, name
+        scores = report(rows.Y[held_out], predicted, rows.frame_ids)
+        per_fold.append({"fold": name, "n_test_texts": int(len(held_out)), **_short(scores),
+                         "settings": {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()}})
     tested = np.concatenate([te for _, te in outer])
     result = report(rows.Y[tested], pred[tested], rows.frame_ids, probability[tested])
     what = "labelled (real) texts" if test == (LABELLED,) else "constructed corpus texts"
-    result["method"] = (f"nested grouped CV on {what}: {len(outer)} outer folds holding whole "
-                        "articles out; settings, calibration and thresholds chosen inside each "
-                        "fold; codebook examples only ever in training folds")
+    how = ("from the user's fold column" if rows.fold is not None
+           else "holding whole articles out" if rows.grouped or test != (LABELLED,)
+           else "holding texts out (no groups; identical texts kept together)")
+    result["method"] = (f"nested grouped CV on {what}: {len(outer)} outer folds {how}; settings, "
+                        "calibration and thresholds chosen inside each fold; codebook examples "
+                        "only ever in training folds")
     result["nested"] = True
     result["n_test_texts"] = int(len(tested))
-    if keep_probabilities:  # for benchmarks that compare systems row by row
+    result["folds"] = per_fold
+    f1s = [f["micro"]["f1"] for f in per_fold]
+    result["fold_micro_f1"] = {"mean": round(float(np.mean(f1s)), 4), "sd": round(float(np.std(f1s)), 4)}
+    if keep_probabilities:  # for per-row outputs and benchmarks that compare systems row by row
         result["tested"], result["probabilities"], result["predictions"] = \
             tested, probability[tested], pred[tested]
+        result["fold_of"] = fold_of[tested]
     return result
 
 
@@ -467,12 +693,17 @@ def check_trainable(rows: TrainingRows) -> list[str]:
             for f, n in zip(rows.frame_ids, texts.sum(axis=0), strict=True) if n < MIN_EXAMPLES]
 
 
-def search_grid(search: str, *, use_codebook: bool, rows: TrainingRows) -> dict[str, list[Any]]:
-    """The grid for a search mode, trimmed of settings that cannot matter for these rows."""
+def search_grid(search: str, *, use_codebook: bool, rows: TrainingRows,
+                cues: bool | None = None) -> dict[str, list[Any]]:
+    """The grid for a search mode, trimmed of settings that cannot matter for these rows.
+
+    ``cues`` (default: ``use_codebook``) says whether there are cue terms; without them every
+    cue weight gives the same features, so only 0 is searched.
+    """
     if search not in SEARCHES:
         raise TrainingError(f"unknown search {search!r}; use one of {', '.join(SEARCHES)}")
     grid = dict(SEARCHES[search]) if use_codebook else dict(PLAIN_GRID)
-    if not use_codebook:  # no cues: every cue weight gives the same features
+    if not (use_codebook if cues is None else cues):
         grid["cue_weight"] = [0.0]
     origins = set(rows.origin.tolist())
     if not {LABELLED, CORPUS} <= origins:  # weighting needs both kinds of text
@@ -480,6 +711,88 @@ def search_grid(search: str, *, use_codebook: bool, rows: TrainingRows) -> dict[
     if grid.get("cue_weight") == [0.0]:
         grid["cue_mode"] = ["all"]
     return grid
+
+
+@dataclass
+class Plan:
+    """What training or cross-validation will fit: the rows, cues, grid, and what the codebook
+    contributes (decided once, before any fitting, for ``train`` and ``framing cv`` alike)."""
+
+    rows: TrainingRows
+    cues: dict[str, list[str]]
+    grid: dict[str, list[Any]]
+    codebook: dict[str, Any] | None
+    cue_note: str
+    rare: list[str]
+
+
+def plan(data: LabelledSet, codebook: Codebook, *, grid: dict[str, list[Any]] | None = None,
+         search: str = "full", use_codebook: bool = True) -> Plan:
+    """Rows, cue terms and settings grid for ``data``; raises for untrainable data.
+
+    A codebook with definitions but no cue terms is still the model's codebook: its path,
+    sha256, names and definitions are recorded, its constructed examples (if any) are
+    trained on, and the cue block is left out (said so in ``cue_note``, not hidden as a cue
+    weight of 0).
+    """
+    has_cues = use_codebook and codebook.has_cues
+    use_examples = use_codebook and codebook.has_examples
+    rows = training_rows(data, codebook, use_examples=use_examples)
+    if grid is not None:
+        grid = dict(grid)
+    else:
+        grid = search_grid(search, use_codebook=use_codebook and (has_cues or use_examples),
+                           rows=rows, cues=has_cues)
+    if not has_cues:
+        grid["cue_weight"] = [0.0]
+        if "cue_mode" in grid:
+            grid["cue_mode"] = ["all"]
+    rare = check_trainable(rows)
+    cues = {f.id: list(f.cues) for f in codebook.frames} if has_cues else {}
+    recorded = codebook.sha256 is not None and use_codebook
+    if not recorded:
+        note = "no codebook: no cue block, no constructed examples"
+    elif has_cues:
+        note = f"cue block from {codebook.path} ({sum(len(f.cues) for f in codebook.frames)} cue terms)"
+    else:
+        note = (f"no cue block: the codebook {codebook.path} has no cue terms (its names and "
+                "definitions are recorded in the model"
+                + (", its constructed examples are trained on)" if use_examples else ")"))
+    described = ({**codebook.describe(), "cue_terms": has_cues, "constructed_examples_used": use_examples}
+                 if recorded else None)
+    return Plan(rows, cues, grid, described, note, rare)
+
+
+def _strip_process_state(pipeline: Pipeline) -> Pipeline:
+    """Remove what would make two identical fits save differently, in place.
+
+    scikit-learn's text vectorisers cache ``id(self.stop_words)`` (a memory address, so
+    different in every process) as ``_stop_words_id`` once they have analysed text; it is a
+    cache only, rebuilt on the next transform. Vocabularies are put in sorted order, so that
+    a saved mapping does not depend on the order the texts came in.
+    """
+    union = pipeline[0]
+    vectorizers = []
+    for _, transformer in union.transformer_list:
+        vectorizers.append(transformer)
+        inner = getattr(transformer, "vectorizer_", None)  # CueFeatures
+        if inner is not None:
+            vectorizers.append(inner)
+    for vectorizer in vectorizers:
+        if hasattr(vectorizer, "_stop_words_id"):
+            del vectorizer._stop_words_id
+        vocabulary = getattr(vectorizer, "vocabulary_", None)
+        if isinstance(vocabulary, dict):
+            vectorizer.vocabulary_ = dict(sorted(vocabulary.items()))
+    return pipeline
+
+
+def created_time() -> str:
+    """Now in UTC, or ``SOURCE_DATE_EPOCH`` when set (reproducible builds' convention)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    when = (dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc) if epoch and epoch.isdigit()
+            else dt.datetime.now(dt.timezone.utc))
+    return when.isoformat(timespec="seconds")
 
 
 def train(
@@ -492,6 +805,8 @@ def train(
     use_codebook: bool = True,
     unit: str = "sentence",
     progress: Progress | None = None,
+    folds: FoldSpec | None = None,
+    jobs: int = 1,
 ) -> TrainResult:
     """Fit a model on labelled texts.
 
@@ -503,40 +818,53 @@ def train(
         Score by nested CV (True), or report the selection CV's optimistic figures (False).
         None: nested up to :data:`NESTED_MAX_TEXTS` texts.
     use_codebook:
-        Add the codebook's cue block and constructed examples (the default). False trains
-        the plain TF-IDF + logistic regression on the labelled texts alone.
+        Use the codebook's cue block (when it has cue terms) and constructed examples (the
+        default). False trains the plain TF-IDF + logistic regression on the labelled texts.
     unit:
         ``"sentence"`` or ``"article"``: what one labelled text is.
     progress:
-        Called as ``progress(done, total)`` after every fit, over all phases.
+        Called as ``progress(done, total, phase)`` as fits finish, over all phases (``"nested
+        CV"``, ``"selection"``, ``"final fit"``); ``total`` counts every fit of the run.
+    folds:
+        How the cross-validation folds are made (default :class:`FoldSpec`); a fold column
+        in ``data`` sets the outer folds.
+    jobs:
+        Processes for the cross-validation fits; the model is the same, byte for byte.
+
+    The saved model is the same, byte for byte, for the same data and settings: nothing in
+    the pipeline depends on the process, the time or the number of jobs.
     """
-    use_codebook = use_codebook and any(f.cues or f.constructed_examples for f in codebook.frames)
-    rows = training_rows(data, codebook, use_examples=use_codebook)
-    grid = dict(grid) if grid is not None else search_grid(search, use_codebook=use_codebook, rows=rows)
-    if not use_codebook:
-        grid["cue_weight"] = [0.0]
-    rare = check_trainable(rows)
-    cues = {f.id: list(f.cues) for f in codebook.frames} if use_codebook else {}
+    if jobs < 1:
+        raise TrainingError(f"--jobs must be at least 1 (got {jobs})")
+    searched = search if grid is None else "custom"
+    setup = plan(data, codebook, grid=grid, search=search, use_codebook=use_codebook)
+    rows, cues, grid = setup.rows, setup.cues, setup.grid
     if nested is None:
         nested = int((rows.origin != EXAMPLE).sum()) <= NESTED_MAX_TEXTS
     reports = [t for t in ((LABELLED,), (CORPUS,)) if (rows.origin == t[0]).any()]
 
-    splits = selection_folds(rows)
-    total = len(grid_settings(grid)) * len(splits) + 1
+    splits = selection_folds(rows, folds)
+    n_settings = len(grid_settings(grid))
+    total = n_settings * len(splits) + 1
     if nested:
-        total += sum(_fits(rows, grid, t) for t in reports)
+        total += sum(_fits(rows, grid, t, folds) for t in reports)
     done = 0
+    phase = "nested CV" if nested else "selection"
 
-    def tick() -> None:
+    def tick(n: int = 1) -> None:
         nonlocal done
-        done += 1
+        done += n
         if progress:
-            progress(done, total)
+            progress(done, total, phase)
 
-    scores = {t[0]: nested_cv(rows, cues, grid, test=t, tick=tick) for t in reports} if nested else {}
-    chosen = select(rows, cues, grid, splits, tick)
+    scores = ({t[0]: nested_cv(rows, cues, grid, test=t, tick=tick, spec=folds, jobs=jobs) for t in reports}
+              if nested else {})
+    phase = "selection"
+    chosen = select(rows, cues, grid, splits, tick, jobs=jobs)
+    phase = "final fit"
     pipeline = _fit(rows, np.arange(len(rows.texts)), chosen.params, cues)
     pipeline[-1].calibrate(chosen.scaling)
+    _strip_process_state(pipeline)
     tick()
     if not nested:
         scores = {t[0]: selection_cv(rows, chosen, t) for t in reports}
@@ -548,25 +876,34 @@ def train(
                   "constructed": int(rows.Y[rows.origin == EXAMPLE][:, k].sum())}
               for k, f in enumerate(rows.frame_ids)}
     corpus_rows = rows.origin == CORPUS
+    cue_note = setup.cue_note
+    if cues and float(chosen.params.get("cue_weight", 1.0)) == 0.0:
+        cue_note += "; searched, but cue_weight=0 scored best, so the model has no cue block"
     meta = {
         "frame_names": {f.id: f.name for f in codebook.frames},
         "unit": unit,
         # Only a codebook file is recorded: a bare one (Codebook.from_ids) has no path or hash.
-        "codebook": ({"path": codebook.path, "sha256": codebook.sha256}
-                     if use_codebook and codebook.sha256 is not None else None),
+        "codebook": setup.codebook,
+        "cue_block": {"used": any(name == "cues" for name, _ in pipeline[0].transformer_list),
+                      "note": cue_note},
         "labels": {"paths": data.sources, "sha256": data.sha256},
         "examples": {"labelled_texts": int((rows.origin == LABELLED).sum()),
-                     "articles": len({g for g, o in zip(rows.groups, rows.origin, strict=True)
-                                      if o == LABELLED}),
+                     "articles": len({data.groups[i] for i in range(len(data))
+                                      if rows.origin[i] == LABELLED}),
                      "corpus_texts": int(corpus_rows.sum()),
                      "corpus_articles": len(set(np.asarray(rows.groups)[corpus_rows].tolist())),
-                     "constructed_texts": int((rows.origin == EXAMPLE).sum()), "per_frame": counts},
+                     "constructed_texts": int((rows.origin == EXAMPLE).sum()), "per_frame": counts,
+                     "grouped": bool(data.grouped),
+                     "rows_grouped_with_a_duplicate": int(rows.merged_duplicates)},
         "hyperparameters": {k: list(v) if isinstance(v, tuple) else v for k, v in chosen.params.items()},
-        "search": {"mode": search if grid is None or grid == SEARCHES.get(search) else "custom",
+        "search": {"mode": searched,
                    "grid": {k: [list(x) if isinstance(x, tuple) else x for x in v]
                             for k, v in grid.items()},
                    "score": "mean average precision over out-of-fold predictions",
-                   "best": round(chosen.score, 4), "nested_cv": bool(nested)},
+                   "best": round(chosen.score, 4), "nested_cv": bool(nested),
+                   "folds": {"n_folds": folds.n_folds, "shuffle": folds.shuffle, "seed": folds.seed}
+                   if folds else None,
+                   "fold_column": bool(data.folds)},
         "calibration": {"method": "Platt scaling on out-of-fold scores, folded into the weights",
                         "scaling": {f: [round(float(a), 6), round(float(b), 6)]
                                     for f, (a, b) in zip(rows.frame_ids, chosen.scaling, strict=True)}},
@@ -574,8 +911,8 @@ def train(
         "cv_constructed": cv_constructed,
         "segmenter": segmenter_info(),
         "versions": environment(),
-        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": created_time(),
     }
     model = Model(pipeline=pipeline, frame_ids=rows.frame_ids, thresholds=chosen.thresholds, meta=meta)
-    return TrainResult(model=model, params=chosen.params, cv=cv, counts=counts, warnings=rare,
-                       cv_constructed=cv_constructed)
+    return TrainResult(model=model, params=chosen.params, cv=cv, counts=counts, warnings=setup.rare,
+                       cv_constructed=cv_constructed, cue_note=cue_note)

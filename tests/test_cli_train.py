@@ -6,6 +6,7 @@ and exit 1 (exit 2 for a model problem), never a traceback.
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import shutil
@@ -63,8 +64,11 @@ def test_train_reports_examples_settings_and_scores(trained: tuple[Path, Result]
     assert lines[1] == "examples per frame (labelled + corpus + constructed):"
     assert [line.split() for line in lines[2:5]] == [[f, str(n), "+", "0", "+", "0"]
                                                      for f, n in TOY_COUNTS.items()]
+    # no codebook: plain TF-IDF, and the report says so rather than showing cue_weight=0.0
+    assert lines[5] == "codebook: no codebook: no cue block, no constructed examples"
+    del lines[5]
     assert lines[5].startswith("chosen settings: C=")
-    assert "cue_weight=0.0" in lines[5]  # no codebook: plain TF-IDF, no cue block
+    assert "cue_weight" not in lines[5]
     assert lines[6].startswith("cross-validated scores (nested grouped CV on labelled (real) texts: "
                                "4 outer folds")
     assert lines[7].split() == ["frame", "precision", "recall", "F1", "support", "Brier", "ECE"]
@@ -98,8 +102,10 @@ def test_train_on_an_ungrouped_tsv_with_its_own_columns_warns(
     assert result.exit_code == 0, result.output
     assert "trained on 16 labelled texts from 16 group(s), plus 0 constructed examples" in result.stdout
     assert messages(result.stderr) == [
-        "warning: no group column: texts were cross-validated one by one, which flatters the "
-        "scores when texts of one article are alike; pass --group-column",
+        f"warning: {labels}: no group column 'article' (columns: sentence, labels); every row is "
+        "cross-validated as its own group, which flatters the scores when rows of one article are "
+        "alike; name the article column with --group-column, or pass --no-groups if the rows are "
+        "independent",
         "warning: frame 'talks' has 4 labelled example(s), fewer than 5: its scores are unreliable",
     ]
     assert read_meta(out)["unit"] == "article"
@@ -293,3 +299,128 @@ def test_a_corrupt_meta_is_exit_2(model_copy: Path, toy_labels: Path) -> None:
 def test_a_missing_model_directory_is_exit_2(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere"
     assert_one_error(run("info", missing), 2, f"{missing}: no such model directory; {RETRAIN}")
+
+
+# --- issue 13: a user's own data on the command line ---------------------------------------
+
+
+def test_a_named_group_column_that_is_missing_fails_before_any_fitting(
+        tmp_path: Path, toy_rows: list[dict[str, str]], write_table: WriteTable,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = [{"group": r["article"], "text": r["text"], "frames": r["frames"]} for r in toy_rows]
+    labels = write_table(tmp_path / "mine.csv", rows)
+    monkeypatch.setattr("framing.train.train", lambda *a, **k: pytest.fail("training started"))
+    for command in (("train", "--out", tmp_path / "m"), ("cv",)):
+        result = run(*command, "--labels", labels, "--group-column", "article_id")
+        assert_one_error(result, 1, f"{labels}: no column 'article_id' (columns: group, text, frames); "
+                         "name the column that says which article each row is from with "
+                         "--group-column, or pass --no-groups")
+    assert not (tmp_path / "m").exists()
+
+
+def test_a_missing_group_column_is_warned_about_before_training_starts(
+        tmp_path: Path, toy_rows: list[dict[str, str]], write_table: WriteTable,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # issue 13, problem 3: the warning came only after training ended
+    from framing.errors import TrainingError
+
+    rows = [{"group": r["article"], "text": r["text"], "frames": r["frames"]} for r in toy_rows]
+    labels = write_table(tmp_path / "mine.csv", rows)
+
+    def stop(*args: object, **kwargs: object) -> None:
+        raise TrainingError("stopped at the start of training")
+
+    monkeypatch.setattr("framing.train.train", stop)
+    result = run("train", "--labels", labels, "--out", tmp_path / "m")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"warning: {labels}: no group column 'article' (columns: group, text, frames); every row is "
+        "cross-validated as its own group, which flatters the scores when rows of one article are "
+        "alike; name the article column with --group-column, or pass --no-groups if the rows are "
+        "independent",
+        "error: stopped at the start of training"]
+    quiet = run("train", "--labels", labels, "--out", tmp_path / "m", "--no-groups")
+    assert quiet.stderr == "error: stopped at the start of training\n"  # asked for: no warning
+    both = run("train", "--labels", labels, "--no-groups", "--group-column", "group")
+    assert both.exit_code == 2
+    assert "--no-groups and --group-column contradict each other" in both.stderr
+
+
+def test_train_says_a_codebook_without_cues_gives_no_cue_block(toy_labels: Path, tmp_path: Path) -> None:
+    book = tmp_path / "no_cues.toml"
+    book.write_text("".join(f'[frames.{f}]\nname = "{f.title()}"\ndefinition = "About {f}."\n'
+                            for f in TOY_COUNTS), encoding="utf-8")
+    out = tmp_path / "model"
+    result = run("train", "--labels", toy_labels, "--codebook", book, "--out", out, "--search", "quick")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert f"codebook: no cue block: the codebook {book} has no cue terms (its names and definitions " \
+           "are recorded in the model)" in lines
+    settings = next(line for line in lines if line.startswith("chosen settings: "))
+    assert "cue_weight" not in settings
+    meta = read_meta(out)
+    assert meta["codebook"]["sha256"] == file_sha256(book)
+    assert meta["codebook"]["frames"]["talks"]["definition"] == "About talks."
+    assert meta["frame_names"]["talks"] == "Talks"
+
+
+def test_cv_with_folds_seed_jobs_and_predictions(toy_labels: Path, tmp_path: Path) -> None:
+    oof = tmp_path / "oof.csv"
+    args = ("cv", "--labels", toy_labels, "--folds", "2", "--shuffle", "--seed", "7", "--search", "quick")
+    result = run(*args, "--predictions", oof)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("nested grouped CV on labelled (real) texts: 2 outer folds holding whole "
+                               "articles out")
+    assert lines[1] == "codebook: no codebook: no cue block, no constructed examples"
+    assert lines[2] == "pooled over all held-out texts:"
+    assert lines[lines.index("per fold:") + 1].split() == ["fold", "texts", "micro", "P", "micro", "R",
+                                                           "micro", "F1", "macro", "F1"]
+    folds = lines[lines.index("per fold:") + 2:-1]
+    assert [line.split()[0] for line in folds] == ["1", "2"]
+    assert sum(int(line.split()[1]) for line in folds) == 32
+    assert lines[-1].startswith("micro F1 over folds: mean ")
+    assert result.stderr == f"out-of-fold predictions of 32 texts written to {oof}\n"
+    with open(oof, encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 32 and {r["fold"] for r in rows} == {"1", "2"}
+    # two jobs: the same figures and the same predictions, byte for byte
+    two = run(*args, "--predictions", tmp_path / "oof2.csv", "--jobs", "2")
+    assert two.exit_code == 0, two.output
+    assert two.stdout == result.stdout
+    assert (tmp_path / "oof2.csv").read_bytes() == oof.read_bytes()
+
+
+def test_cv_on_the_users_fold_column(tmp_path: Path, toy_rows: list[dict[str, str]],
+                                     write_table: WriteTable) -> None:
+    rows = [{**r, "fold": "A" if r["article"] in ("a1", "a2") else "B"} for r in toy_rows]
+    labels = write_table(tmp_path / "folds.csv", rows)
+    result = run("cv", "--labels", labels, "--fold-column", "fold", "--format", "json", "--search", "quick")
+    assert result.exit_code == 0, result.output
+    scores = json.loads(result.stdout)
+    assert [(f["fold"], f["n_test_texts"]) for f in scores["folds"]] == [("A", 16), ("B", 16)]
+    assert "from the user's fold column" in scores["method"]
+    clash = run("cv", "--labels", labels, "--fold-column", "fold", "--folds", "3")
+    assert clash.exit_code == 2 and "--fold-column gives the folds" in clash.stderr
+
+
+def test_quiet_silences_progress(toy_labels: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("framing.progress.LOG_INTERVAL", 0.0)  # a log line after every fit
+    loud = run("cv", "--labels", toy_labels, "--search", "quick", "--folds", "2")
+    assert loud.exit_code == 0, loud.output
+    assert loud.stderr.splitlines()[0].startswith("cross-validating: nested CV, 1/")
+    assert loud.stderr.splitlines()[-1].startswith("cross-validating: done, ")
+    quiet = run("cv", "--labels", toy_labels, "--search", "quick", "--folds", "2", "--quiet")
+    assert quiet.exit_code == 0, quiet.output
+    assert quiet.stderr == ""
+    assert quiet.stdout == loud.stdout
+
+
+def test_train_warns_when_its_scores_are_not_nested(toy_labels: Path, tmp_path: Path) -> None:
+    # issue 13, problem 7: above 5,000 texts train reports its selection CV, which is optimistic
+    result = run("train", "--labels", toy_labels, "--out", tmp_path / "m", "--search", "quick", "--no-nested")
+    assert result.exit_code == 0, result.output
+    assert "NOT nested" in result.stdout
+    assert result.stderr.splitlines() == [
+        "warning: these scores are not nested: settings and thresholds were chosen on the same folds "
+        "they are scored on, which flatters them; pass --nested, or run `framing cv`, for honest figures"]

@@ -155,12 +155,26 @@ def test_unknown_key(tmp_path: Path) -> None:
     assert "constructed_examples" in message
 
 
-def test_bad_frame_id(tmp_path: Path) -> None:
-    path = write(tmp_path, MINIMAL.replace("[frames.alpha]", "[frames.Bad-Id]"))
+@pytest.mark.parametrize("frame_id", ["Loaded_Language", "Name_Calling-Labeling", "Bad-Id",
+                                      "Appeal to fear/prejudice", "économie", "7"])
+def test_frame_ids_keep_the_users_label_names(tmp_path: Path, frame_id: str) -> None:
+    # issue 13, problem 1: SemEval's labels were refused because ids had to be lowercase
+    path = write(tmp_path, MINIMAL.replace("[frames.alpha]", f'[frames."{frame_id}"]'))
+    assert load_codebook(path).ids == [frame_id]
+
+
+@pytest.mark.parametrize(("frame_id", "problem"), [
+    ("a;b", "frame id 'a;b' contains the separator ';' that joins frame ids in a cell; rename the "
+            "frame or choose another --separator"),
+    (" padded", "frame id ' padded' has spaces at its start or end; remove them"),
+    ("tab\\tbed", "frame id 'tab\\tbed' has a control character (tab, line break); remove it"),
+    ("", "a frame id must not be empty"),
+])
+def test_bad_frame_id(tmp_path: Path, frame_id: str, problem: str) -> None:
+    path = write(tmp_path, MINIMAL.replace("[frames.alpha]", f'[frames."{frame_id}"]'))
     with pytest.raises(CodebookError) as info:
         load_codebook(path)
-    assert str(info.value) == (
-        f"{path}: frame 'Bad-Id': ids are lowercase letters, digits and '_'")
+    assert str(info.value) == f"{path}: frame '{frame_id.replace(chr(92) + 't', chr(9))}': {problem}"
 
 
 def test_frame_that_is_not_a_table(tmp_path: Path) -> None:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import csv
+import json
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from framing.errors import LabelError
-from framing.evaluate import cross_validate, evaluate_model
+from framing.errors import LabelError, OutputError
+from framing.evaluate import cross_validate, evaluate_model, run_cv, write_predictions
 from framing.labels import load_training_data, read_labelled
 from framing.model import Model, save_model
-from framing.train import report
+from framing.train import FoldSpec, report
 
 SCORES = {"precision", "recall", "f1", "support", "few_examples", "brier", "ece"}
 WriteTable = Callable[..., Path]
@@ -115,3 +117,60 @@ def test_evaluate_model_refuses_a_frame_the_model_does_not_know(
         evaluate_model(toy_model, read_labelled(path))
     assert str(info.value) == (f"{path}: frame(s) foreign_troops, peacekeepers are not frames of "
                                "this model (prices, terror, talks)")
+
+
+# --- issue 13: framing cv's engine: per-fold and pooled scores, per-row predictions --------
+
+
+def test_run_cv_gives_pooled_and_per_fold_scores_and_a_prediction_per_row(toy_labels: Path) -> None:
+    data, book = load_training_data(toy_labels)
+    run = run_cv(data, book, grid={"C": [1.0]}, folds=FoldSpec(n_folds=2, shuffle=True, seed=3))
+    scores = run.scores
+    assert [f["fold"] for f in scores["folds"]] == ["1", "2"]
+    assert sum(f["n_test_texts"] for f in scores["folds"]) == scores["n_test_texts"] == 32
+    for fold in scores["folds"]:
+        assert set(fold["micro"]) == {"precision", "recall", "f1", "support"}
+        assert fold["settings"] == {"C": 1.0, "cue_weight": 0.0}  # no codebook: no cue block
+    f1s = [f["micro"]["f1"] for f in scores["folds"]]
+    assert scores["fold_micro_f1"]["mean"] == pytest.approx(np.mean(f1s), abs=1e-4)
+    assert sorted(p["row"] for p in run.predictions) == sorted(f"toy.csv:{n}" for n in range(2, 34))
+    by_row = {p["row"]: p for p in run.predictions}
+    first = by_row["toy.csv:2"]
+    assert first["text"] == data.texts[0] and first["frames"] == ["prices"]
+    assert first["group"] == "toy.csv:a1"
+    assert set(first["probabilities"]) == {"prices", "talks", "terror"}
+    # each article's rows are in one fold, and pooled scores are those of the predictions
+    assert len({(p["group"], p["fold"]) for p in run.predictions}) == 4
+    Y = np.array([[f in p["frames"] for f in run.frame_ids] for p in run.predictions])
+    pred = np.array([[f in p["predicted"] for f in run.frame_ids] for p in run.predictions])
+    assert report(Y, pred, run.frame_ids)["micro"]["f1"] == pytest.approx(scores["micro"]["f1"])
+    again = run_cv(data, book, grid={"C": [1.0]}, folds=FoldSpec(n_folds=2, shuffle=True, seed=3))
+    assert again.predictions == run.predictions
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".jsonl"])
+def test_write_predictions(toy_labels: Path, tmp_path: Path, suffix: str) -> None:
+    data, book = load_training_data(toy_labels)
+    run = run_cv(data, book, grid={"C": [1.0]})
+    path = write_predictions(run, tmp_path / f"oof{suffix}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([f"oof{suffix}", "toy.csv"])  # no temporary
+    if suffix == ".jsonl":
+        records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+        assert records == run.predictions
+        return
+    with open(path, encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t" if suffix == ".tsv" else ","))
+    assert list(rows[0]) == ["row", "group", "fold", "text", "frames", "predicted",
+                             "p:prices", "p:talks", "p:terror"]
+    assert len(rows) == 32
+    first = next(r for r in rows if r["row"] == "toy.csv:9")  # the sentence with two frames
+    assert first["frames"] == "prices;terror"
+
+
+def test_write_predictions_refuses_an_unknown_format(toy_labels: Path, tmp_path: Path) -> None:
+    data, book = load_training_data(toy_labels)
+    run = run_cv(data, book, grid={"C": [1.0]})
+    with pytest.raises(OutputError) as info:
+        write_predictions(run, tmp_path / "oof.xlsx")
+    assert str(info.value) == (f"{tmp_path / 'oof.xlsx'}: unknown predictions format '.xlsx'; "
+                               "use .csv, .tsv or .jsonl")

@@ -553,3 +553,73 @@ def test_conflicting_labels_of_one_text_are_listed(tmp_path: Path) -> None:
         "'Other.' is labelled differently in different rows: (none) / terror"]
     assert conflicting_duplicates(read_labelled(path), limit=1)[1] == (
         "... and 1 more text(s) with conflicting labels")
+
+
+# --- issue 13: a user's own data: label names, columns checked before fitting, folds ------
+
+
+def test_user_label_names_are_kept_as_frame_ids(tmp_path: Path) -> None:
+    path = tmp_path / "semeval.csv"
+    path.write_text("article,text,frames\n"
+                    "a1,They are traitors.,Name_Calling-Labeling;Loaded_Language\n"
+                    "a2,A calm day.,\n", encoding="utf-8")
+    data = read_labelled(path)
+    assert data.frames[0] == ("Name_Calling-Labeling", "Loaded_Language")
+    assert data.frame_ids == ["Loaded_Language", "Name_Calling-Labeling"]
+
+
+def test_a_codebook_may_name_labels_as_the_data_does(tmp_path: Path) -> None:
+    book = tmp_path / "codebook.toml"
+    book.write_text('[frames."Loaded_Language"]\nname = "Loaded language"\ndefinition = "Emotive words."\n'
+                    '[frames."Name_Calling-Labeling"]\nname = "Name calling"\ndefinition = "Labels."\n',
+                    encoding="utf-8")
+    path = tmp_path / "semeval.csv"
+    path.write_text("article,text,frames\na1,They are traitors.,Name_Calling-Labeling\n", encoding="utf-8")
+    data = read_labelled(path, codebook=load_codebook(book))
+    assert data.frame_ids == ["Loaded_Language", "Name_Calling-Labeling"]
+    assert data.frames == [("Name_Calling-Labeling",)]
+
+
+def test_a_codebook_id_holding_the_separator_is_refused(tmp_path: Path) -> None:
+    book = tmp_path / "codebook.toml"
+    book.write_text('[frames."a|b"]\nname = "A or B"\ndefinition = "Either."\n', encoding="utf-8")
+    path = tmp_path / "mine.csv"
+    path.write_text("article,text,frames\na1,Text.,a|b\n", encoding="utf-8")
+    with pytest.raises(LabelError) as info:
+        read_labelled(path, separator="|", codebook=load_codebook(book))
+    assert str(info.value) == (f"{book}: frame id 'a|b' contains the separator '|' that joins frame "
+                               "ids in a cell; rename the frame or choose another --separator")
+
+
+def test_a_named_group_column_must_exist(tmp_path: Path) -> None:
+    # issue 13, problem 3: a file whose column is 'group' was silently read as ungrouped
+    path = tmp_path / "mine.csv"
+    path.write_text("group,text,frames\ng1,One.,a\n", encoding="utf-8")
+    with pytest.raises(LabelError) as info:
+        read_labelled(path, group_column="article", require_groups=True)
+    assert str(info.value) == (
+        f"{path}: no column 'article' (columns: group, text, frames); name the column that says "
+        "which article each row is from with --group-column, or pass --no-groups")
+    data = read_labelled(path, group_column="group", require_groups=True)
+    assert data.grouped and data.groups == ["mine.csv:g1"]
+    assert data.columns == ["group", "text", "frames"]
+
+
+def test_an_empty_group_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "mine.csv"
+    path.write_text("article,text,frames\na1,One.,a\n ,Two.,b\n", encoding="utf-8")
+    with pytest.raises(LabelError) as info:
+        read_labelled(path)
+    assert str(info.value) == f"{path}:3: empty group in column 'article'; fill it in"
+
+
+def test_a_fold_column_is_read_and_must_exist(tmp_path: Path) -> None:
+    path = tmp_path / "mine.csv"
+    path.write_text("article,text,frames,split\na1,One.,a,1\na2,Two.,b,2\n", encoding="utf-8")
+    data = read_labelled(path, fold_column="split")
+    assert data.folds == ["1", "2"]
+    assert data.row_ids == ["mine.csv:2", "mine.csv:3"]
+    with pytest.raises(LabelError) as info:
+        read_labelled(path, fold_column="fold")
+    assert str(info.value) == (f"{path}: no column 'fold' (columns: article, text, frames, split); "
+                               "name the right one with --fold-column")

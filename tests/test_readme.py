@@ -70,7 +70,7 @@ def _news(path: Path) -> None:
 def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A scratch directory laid out like the repository, with the files the README names."""
     root = tmp_path_factory.mktemp("readme")
-    for name in ("seeds", "labels", "bench"):
+    for name in ("seeds", "labels", "bench", "examples"):
         shutil.copytree(ROOT / name, root / name)
     with open(ROOT / "labels" / "seed_sentences.csv", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,11 +15,15 @@ import pytest
 from framing.codebook import Codebook, load_codebook
 from framing.errors import LabelError, TrainingError
 from framing.labels import LabelledSet, load_training_data, read_labelled
+from framing.model import MODEL_FILE, read_meta, save_model
 from framing.train import (
     CONSTRUCTED_GROUP,
+    FoldSpec,
     _fit,
     choose_thresholds,
+    duplicate_key,
     folds,
+    merge_duplicate_groups,
     out_of_fold,
     train,
     training_rows,
@@ -176,7 +183,12 @@ def test_training_with_a_codebook_uses_cues_and_constructed_examples(toy_labels:
     model = result.model
     assert any(name.startswith("cues__") for name in model.feature_names)
     assert result.counts["talks"] == {"labelled": 8, "corpus": 0, "constructed": 2}
-    assert model.meta["codebook"] == {"path": str(toy_codebook), "sha256": book.sha256}
+    recorded = model.meta["codebook"]
+    assert {k: recorded[k] for k in ("path", "sha256")} == {"path": str(toy_codebook), "sha256": book.sha256}
+    assert recorded["cue_terms"] is True and recorded["constructed_examples_used"] is True
+    assert recorded["frames"]["talks"] == {"name": "Talks", "definition": "Calls for calm, dialogue or "
+                                           "negotiation.", "cues": 3, "constructed_examples": 2}
+    assert model.meta["cue_block"]["used"] is True
     assert model.meta["hyperparameters"] == {"C": 1.0, "cue_weight": 1.0}
     assert result.warnings == []
     P = model.predict_proba(NEW_TEXTS)
@@ -197,10 +209,13 @@ def test_training_without_the_codebook_is_plain_tfidf(toy_labels: Path, toy_code
 def test_progress_counts_every_fit_of_the_search(toy_labels: Path, toy_codebook: Path) -> None:
     data, book = toy_set(toy_labels, toy_codebook)
     calls: list[tuple[int, int]] = []
-    train(data, book, grid={"C": [1.0, 4.0]}, progress=lambda done, total: calls.append((done, total)))
+    phases: list[str] = []
+    train(data, book, grid={"C": [1.0, 4.0]},
+          progress=lambda done, total, phase: (calls.append((done, total)), phases.append(phase)))
     # nested CV: 4 outer folds, each 2 settings x 3 inner folds, then the fold's own fit (28);
     # then the final search, 2 settings x 4 folds, and the final fit (9): one count over all
     assert calls == [(n, 37) for n in range(1, 38)]
+    assert phases == ["nested CV"] * 28 + ["selection"] * 8 + ["final fit"]
 
 
 def user_rows(toy_rows: list[dict[str, str]]) -> list[dict[str, str]]:
@@ -373,3 +388,166 @@ def test_a_jsonl_record_without_the_group_field_is_refused(tmp_path: Path) -> No
         load_training_data(path)
     assert str(info.value) == (f"{path}:2: no 'article' field; give every record one, "
                                "as the first record has")
+
+
+# --- issue 13: codebooks without cues, duplicates, folds, jobs, determinism ----------------
+
+NO_CUES_CODEBOOK = '''
+[frames.prices]
+name = "Prices"
+definition = "Unrest explained by prices or wages."
+
+[frames.terror]
+name = "Terror label"
+definition = "Protesters or attackers labelled terrorists, bandits or militants."
+
+[frames.talks]
+name = "Talks"
+definition = "Calls for calm, dialogue or negotiation."
+'''
+
+
+def test_a_codebook_without_cues_is_recorded_and_says_there_is_no_cue_block(
+        toy_labels: Path, tmp_path: Path) -> None:
+    # issue 13, problem 2: such a codebook was dropped ("codebook": null) and the report said
+    # cue_weight=0.0 as if a cue block had been searched
+    path = tmp_path / "no_cues.toml"
+    path.write_text(NO_CUES_CODEBOOK, encoding="utf-8")
+    data, book = load_training_data(toy_labels, path)
+    result = train(data, book, grid=TINY_GRID)
+    meta = result.model.meta
+    assert meta["codebook"]["path"] == str(path)
+    assert meta["codebook"]["sha256"] == book.sha256
+    assert meta["codebook"]["frames"]["terror"] == {
+        "name": "Terror label", "cues": 0, "constructed_examples": 0,
+        "definition": "Protesters or attackers labelled terrorists, bandits or militants."}
+    assert meta["codebook"]["cue_terms"] is False
+    assert meta["cue_block"] == {"used": False, "note": result.cue_note}
+    assert result.cue_note == (f"no cue block: the codebook {path} has no cue terms (its names and "
+                               "definitions are recorded in the model)")
+    assert meta["frame_names"] == {"prices": "Prices", "terror": "Terror label", "talks": "Talks"}
+    assert not any(n.startswith("cues__") for n in result.model.feature_names)
+
+
+def test_identical_texts_are_put_in_one_group() -> None:
+    texts = ["Same text.", "other", "same  TEXT.", "more", "Same text."]
+    groups = ["a", "a", "b", "c", "d"]
+    merged, moved = merge_duplicate_groups(texts, groups, np.ones(5, dtype=bool))
+    assert merged == ["a", "a", "a", "c", "a"]  # the copies joined a, the first one's group
+    assert moved == 2
+    merged, moved = merge_duplicate_groups(texts, groups, np.array([True, True, False, True, True]))
+    assert merged == ["a", "a", "b", "c", "a"] and moved == 1
+
+
+def test_folds_never_split_identical_texts(tmp_path: Path, toy_rows: list[dict[str, str]],
+                                           write_table: WriteTable) -> None:
+    # the toy articles share no sentence; copy one sentence of a1 into a3 and one of a2 into a4
+    rows = list(toy_rows) + [{**toy_rows[0], "article": "a3"}, {**toy_rows[9], "article": "a4"}]
+    data = read_labelled(write_table(tmp_path / "dup.csv", rows))
+    trainable = training_rows(data, Codebook.from_ids(data.frame_ids))
+    assert trainable.merged_duplicates == 2  # the copies joined a1 and a2; their articles did not
+    assert len(set(trainable.groups)) == 4
+    for train_index, test_index in folds(trainable):
+        keys = {duplicate_key(trainable.texts[i]) for i in test_index}
+        assert not keys & {duplicate_key(trainable.texts[i]) for i in train_index}
+    # without groups, identical texts still share a fold
+    flat = read_labelled(write_table(tmp_path / "flat.csv", [{"text": r["text"], "frames": r["frames"]}
+                                                               for r in rows]))
+    ungrouped = training_rows(flat, Codebook.from_ids(flat.frame_ids))
+    for train_index, test_index in folds(ungrouped):
+        keys = {duplicate_key(ungrouped.texts[i]) for i in test_index}
+        assert not keys & {duplicate_key(ungrouped.texts[i]) for i in train_index}
+
+
+def many_articles(n: int) -> LabelledSet:
+    return LabelledSet(texts=[f"text {i}" for i in range(3 * n)], frames=[("x",)] * (3 * n),
+                       groups=[f"g{i // 3}" for i in range(3 * n)], frame_ids=["x"])
+
+
+def test_fold_spec_sets_the_number_of_folds_shuffling_and_seed() -> None:
+    rows = training_rows(many_articles(12), Codebook.from_ids(["x"]), use_examples=False)
+
+    def tested_groups(spec: FoldSpec) -> list[list[str]]:
+        return [sorted({rows.groups[i] for i in te}) for _, te in folds(rows, spec=spec)]
+
+    assert len(tested_groups(FoldSpec())) == 5  # default beyond ten articles
+    three = tested_groups(FoldSpec(n_folds=3))
+    assert len(three) == 3 and sorted(g for fold in three for g in fold) == sorted(set(rows.groups))
+    seeded = tested_groups(FoldSpec(n_folds=3, shuffle=True, seed=1))
+    assert seeded == tested_groups(FoldSpec(n_folds=3, shuffle=True, seed=1))
+    assert seeded != tested_groups(FoldSpec(n_folds=3, shuffle=True, seed=2))
+    assert len(tested_groups(FoldSpec(n_folds=12))) == 12
+    with pytest.raises(TrainingError) as info:
+        folds(rows, spec=FoldSpec(n_folds=13))
+    assert str(info.value) == ("--folds 13 asks for more folds than there are articles (12); "
+                               "use --folds 12 or fewer")
+    with pytest.raises(TrainingError):
+        FoldSpec(n_folds=1)
+
+
+def test_a_fold_column_sets_the_outer_folds(tmp_path: Path, toy_rows: list[dict[str, str]],
+                                            write_table: WriteTable) -> None:
+    # two folds of two articles each, named as a benchmark might name its splits
+    rows = [{**r, "split": "train" if r["article"] in ("a1", "a3") else "dev"} for r in toy_rows]
+    data = read_labelled(write_table(tmp_path / "split.csv", rows), fold_column="split")
+    trainable = training_rows(data, Codebook.from_ids(data.frame_ids))
+    outer = folds(trainable)
+    assert [sorted({trainable.groups[i].split(":")[1] for i in te}) for _, te in outer] == \
+        [["a2", "a4"], ["a1", "a3"]]  # folds in sorted order: dev, train
+    inner = folds(trainable, outer=False)
+    assert len(inner) == 4  # inside a training part framing makes its own folds
+
+
+def test_jobs_give_the_same_model_and_scores(toy_labels: Path, toy_codebook: Path, tmp_path: Path) -> None:
+    # issue 13, problem 6: --jobs spreads the CV fits over processes, with identical results
+    data, book = toy_set(toy_labels, toy_codebook)
+    grid = {"C": [1.0, 4.0], "cue_weight": [0.0, 1.0]}
+    one = train(data, book, grid=grid, jobs=1)
+    two = train(data, book, grid=grid, jobs=2)
+    assert one.params == two.params
+    assert one.cv == two.cv
+    np.testing.assert_array_equal(one.model.thresholds, two.model.thresholds)
+    save_model(one.model, tmp_path / "one")
+    save_model(two.model, tmp_path / "two")
+    assert (tmp_path / "one" / MODEL_FILE).read_bytes() == (tmp_path / "two" / MODEL_FILE).read_bytes()
+
+
+TRAIN_IN_A_PROCESS = """
+import sys
+from framing.labels import load_training_data
+from framing.model import save_model
+from framing.train import train
+data, book = load_training_data(sys.argv[1], sys.argv[2])
+save_model(train(data, book, grid={"C": [1.0, 4.0], "min_df": [1, 2]}).model, sys.argv[3])
+"""
+
+
+@pytest.mark.slow
+def test_training_twice_in_two_processes_gives_the_same_bytes(toy_labels: Path, toy_codebook: Path,
+                                                              tmp_path: Path) -> None:
+    # issue 13, problem 8: retraining gave a different sha256. The vectorisers kept
+    # id(None) (a memory address, different in every process) in the pickle.
+    outputs = []
+    for n, hash_seed in enumerate(("1", "2")):
+        out = tmp_path / f"model{n}"
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed, "SOURCE_DATE_EPOCH": "1700000000"}
+        subprocess.run([sys.executable, "-c", TRAIN_IN_A_PROCESS, str(toy_labels), str(toy_codebook),
+                        str(out)], check=True, env=env)
+        outputs.append(out)
+    first, second = ({p.name: p.read_bytes() for p in out.iterdir()} for out in outputs)
+    assert sorted(first) == sorted(second)
+    for name in first:  # every file, meta.json (and its sha256 of the arrays) included
+        assert first[name] == second[name], name
+    assert read_meta(outputs[0])["created"] == "2023-11-14T22:13:20+00:00"
+
+
+def test_a_codebook_example_that_copies_a_tested_text_is_not_trained_on(
+        tmp_path: Path, toy_rows: list[dict[str, str]], write_table: WriteTable, toy_codebook: Path) -> None:
+    copy = "Subsidy cuts doubled the cost of gas."  # one of the toy codebook's examples
+    rows = list(toy_rows) + [{"article": "a2", "text": copy, "frames": "prices"}]
+    data, book = load_training_data(write_table(tmp_path / "copy.csv", rows), toy_codebook)
+    trainable = training_rows(data, book)
+    example = next(i for i, t in enumerate(trainable.texts) if t == copy and trainable.origin[i] == "example")
+    for train_index, test_index in folds(trainable):
+        tests_the_copy = any(trainable.texts[i] == copy for i in test_index)
+        assert (example in train_index) is not tests_the_copy
