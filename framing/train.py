@@ -366,10 +366,6 @@ def out_of_fold(rows: TrainingRows, params: dict[str, Any], cues: dict[str, list
     return P
 
 
-def _indexed(i: int, func: Callable[..., Any], args: tuple[Any, ...]) -> tuple[int, Any]:
-    return i, func(*args)
-
-
 def run_tasks(func: Callable[..., Any], tasks: list[tuple[Any, ...]], jobs: int,
               tick: Tick | None, weights: list[int]) -> list[Any]:
     """``[func(*args, tick=...) for args in tasks]``, in ``jobs`` processes when above 1.
@@ -378,15 +374,23 @@ def run_tasks(func: Callable[..., Any], tasks: list[tuple[Any, ...]], jobs: int,
     so the numbers are the same whatever ``jobs`` is. With one job ``tick`` is passed to
     ``func`` (progress after every fit); with several, ``tick(weights[i])`` is called as
     task ``i`` finishes.
+
+    The processes are joblib's reusable loky executor, used directly as ``framing.corpus``
+    uses it: ``joblib.Parallel`` expects extra state on that shared executor and fails
+    (``_temp_folder_manager``) once corpus scoring has created it.
     """
     if jobs == 1 or len(tasks) < 2:
         return [func(*args, tick=tick) for args in tasks]
-    from joblib import Parallel, delayed
+    from concurrent.futures import as_completed
 
+    from joblib.externals.loky import get_reusable_executor
+
+    executor = get_reusable_executor(max_workers=min(jobs, len(tasks)))
+    futures = {executor.submit(func, *args): i for i, args in enumerate(tasks)}
     results: list[Any] = [None] * len(tasks)
-    parallel = Parallel(n_jobs=min(jobs, len(tasks)), return_as="generator_unordered")
-    for i, result in parallel(delayed(_indexed)(i, func, args) for i, args in enumerate(tasks)):
-        results[i] = result
+    for future in as_completed(futures):
+        i = futures[future]
+        results[i] = future.result()
         if tick:
             tick(weights[i])
     return results
