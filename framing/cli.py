@@ -492,6 +492,67 @@ def summarize_cli(
 
 # --- end of corpus commands ---------------------------------------------------------------
 
+# --- Hand-labelling: annotate, labels agree/merge/export/import (framing.annotate, .agree,
+# .interchange) ---------------------------------------------------------------------------
+
+@app.command("annotate")
+@user_errors
+def annotate_cli(
+    source: Annotated[Path, typer.Argument(help="Directory of .txt/.html articles, a corpus file "
+                                           "(.jsonl, .csv, .tsv, .parquet), or a labels file to review.")],
+    labels: Annotated[Path, typer.Option("--labels", help="Labels CSV to write (its journal "
+                                         "OUT.journal.jsonl is written beside it).")],
+    annotator: Annotated[str, typer.Option(help="Your name; each coder writes their own --labels "
+                                           "file.")],
+    codebook: Annotated[Path | None, typer.Option(help="Codebook TOML: the frames to label "
+                                                  "(default: labels/codebook.toml, else the "
+                                                  "model's frames).")] = None,
+    model: ModelOpt = None,
+    order: Annotated[str, typer.Option(help="active (most uncertain first, across articles), "
+                                       "random (reproducible with --seed) or document.")] = "active",
+    seed: Annotated[int, typer.Option(help="Seed of the random order and of ties.")] = 0,
+    blind: Annotated[bool, typer.Option("--blind", help="Hide the model's suggestions (for a "
+                                        "validation sample).")] = False,
+    retrain_every: Annotated[int, typer.Option(min=0, help="With --order active: update the "
+                                               "model in the background every N labels (0: "
+                                               "never).")] = 20,
+    host: Annotated[str, typer.Option(help="Address to listen on; anything but 127.0.0.1 needs "
+                                      "the access token printed at start-up.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8765,
+    id_column: Annotated[str, typer.Option(help="Corpus: column holding each article's id.")] = "id",
+    text_column: TextColumn = "text",
+    frames_column: FramesColumn = "frames",
+) -> None:
+    """Label sentences in the browser, with model suggestions and active ordering."""
+    import secrets
+
+    import uvicorn
+
+    from framing.annotate import create_app, open_session
+
+    session = open_session(source, labels, annotator, codebook=codebook, model=model, order=order,
+                           seed=seed, blind=blind, retrain_every=retrain_every, id_column=id_column,
+                           text_column=text_column, frames_column=frames_column)
+    local = host in ("127.0.0.1", "localhost", "::1")
+    token = None if local else secrets.token_urlsafe(24)
+    allowed = {f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"} if local else None
+    app_ = create_app(session, token=token, allowed_hosts=allowed)
+    state = session.journal.state
+    shown = f"[{host}]" if ":" in host else host
+    address = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
+    if session.journal.dropped_partial:
+        err(f"warning: {session.journal.path}: a half-written last line (from a crash) was dropped")
+    typer.echo(f"{len(session.source.units)} units from {source}; {state.labelled} labelled and "
+               f"{state.skipped} skipped so far by {annotator} in {labels}")
+    typer.echo(f"framing annotate: open {address}  (Ctrl-C to stop; every decision is saved at once)")
+    sys.stdout.flush()
+    try:
+        uvicorn.run(app_, host=host, port=port, log_level="warning", server_header=False,
+                    access_log=False)
+    finally:
+        session.journal.close()
+
+
 
 def main() -> None:
     """Console-script entry point."""

@@ -143,6 +143,25 @@ def _jsonl_rows(path: Path, text: str, frames_column: str,
         yield number, {k: "" if v is None else str(v) for k, v in record.items()}
 
 
+def labelled_rows(path: str | Path, *, frames_column: str = "frames",
+                  separator: str = ";") -> Iterator[tuple[int, dict[str, str]]]:
+    """Yield ``(line, row)`` of a CSV, TSV or JSONL labels file, cells as strings.
+
+    A JSONL frames list is joined with ``separator``. Raises LabelError with ``file:line``
+    for a file that cannot be read, bad CSV or bad JSON.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in TABULAR_SUFFIXES and suffix not in JSONL_SUFFIXES:
+        raise LabelError(f"{path}: unknown labels format '{suffix}'; use .csv, .tsv or .jsonl")
+    text = _read_text(path)
+    delimiter = TABULAR_SUFFIXES.get(suffix)
+    if delimiter is not None:
+        yield from _tabular_rows(path, text, delimiter)
+    else:
+        yield from _jsonl_rows(path, text, frames_column, separator)
+
+
 def _header(path: Path, text: str, delimiter: str | None) -> list[str]:
     if delimiter is None:  # the first record's keys; a bad first line is reported as such
         first = next(_jsonl_rows(path, text, frames_column="", separator=""), None)
