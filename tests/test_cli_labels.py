@@ -26,7 +26,7 @@ def check(labels: Path, codebook_path: Path, seeds_dir: Path) -> Result:
 def test_shipped_labels_pass(labels_dir: Path, codebook_path: Path, seeds_dir: Path) -> None:
     result = check(labels_dir, codebook_path, seeds_dir)
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[0] == "96 labelled sentences"
+    assert result.stdout.splitlines()[0] == f"{labels_dir}: 96 labelled sentences"
 
     report = check_labels(labels_dir, load_codebook(codebook_path), seeds_dir)
     counts = {line.split()[0]: int(line.split()[1]) for line in result.stdout.splitlines()[1:]}
