@@ -301,3 +301,33 @@ def test_cli_annotate_refuses_bad_input_in_one_line(corpus: Path, tmp_path: Path
     result = CliRunner().invoke(app, ["annotate", str(corpus), "--labels", str(tmp_path / "o.txt"),
                                       "--annotator", "a", "--codebook", str(CODEBOOK)])
     assert result.exit_code == 1 and "name it *.csv" in result.output
+
+
+def test_review_shows_the_file_s_frames_unless_blind(tmp_path: Path) -> None:
+    path = tmp_path / "theirs.csv"
+    path.write_text("article,text,frames\nx,Troops fired.,lethal_force\n", encoding="utf-8")
+    for blind in (False, True):
+        session = _session(path, tmp_path / f"review-{blind}.csv", blind=blind)
+        with TestClient(create_app(session)) as client:
+            page = client.get("/").text
+        session.journal.close()
+        assert ("In the file under review" in page) is not blind
+        assert (re.search(r'value="lethal_force" data-key="4" checked', page) is not None) is not blind
+
+
+def test_cli_annotate_binds_localhost_or_prints_a_token(corpus: Path, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    served: list[dict[str, Any]] = []
+    monkeypatch.setattr("uvicorn.run", lambda app_, **kw: served.append({"app": app_, **kw}))
+    base = ["annotate", str(corpus), "--codebook", str(CODEBOOK), "--annotator", "a"]
+    result = CliRunner().invoke(app, [*base, "--labels", str(tmp_path / "one.csv"), "--port", "9001"])
+    assert result.exit_code == 0, result.output
+    assert served[0]["host"] == "127.0.0.1" and served[0]["port"] == 9001
+    assert "open http://127.0.0.1:9001/  (" in result.output
+    result = CliRunner().invoke(app, [*base, "--labels", str(tmp_path / "two.csv"), "--host", "0.0.0.0"])
+    assert result.exit_code == 0, result.output
+    token = re.search(r"open http://0\.0\.0\.0:8765/\?token=(\S+)", result.output)
+    assert token is not None and served[1]["host"] == "0.0.0.0"
+    with TestClient(served[1]["app"]) as client:
+        assert client.get("/").status_code == 403
+        assert client.get(f"/?token={token[1]}").status_code == 200

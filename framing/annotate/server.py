@@ -70,7 +70,9 @@ class Session:
             return self.source.by_key[key], frames, note
         per_article = Counter(d.article for d in decisions.values())
         unit = self.queue.next(set(decisions), per_article)
-        return unit, (unit.prior_frames if unit is not None else None), ""
+        # --blind hides a reviewed file's frames as it hides the model's: coders anchor on both
+        prior = unit.prior_frames if unit is not None and not self.blind else None
+        return unit, prior, ""
 
     def decide(self, key: str, event: str, frames: list[str], note: str) -> None:
         unit = self.source.by_key[key]
@@ -213,7 +215,7 @@ def _context(session: Session, unit: Unit | None, prefill: tuple[str, ...] | Non
     before, after = session.source.neighbours(unit)
     article = session.source.articles[unit.article]
     return {**base, "frames": frames, "before": before, "after": after, "article": article,
-            "note": note, "prior": unit.prior_frames}
+            "note": note, "prior": None if session.blind else unit.prior_frames}
 
 
 class Guard:
