@@ -185,8 +185,9 @@ def _context(session: Session, unit: Unit | None, prefill: tuple[str, ...] | Non
              note: str) -> dict[str, Any]:
     state = session.journal.state
     total = len(session.source.units)
-    progress = {"labelled": state.labelled, "skipped": state.skipped, "total": total,
-                "left": total - len(state.decisions)}
+    # a journal may hold units the source no longer has (it changed between runs): count ours
+    left = sum(1 for u in session.source.units if u.key not in state.decisions)
+    progress = {"labelled": state.labelled, "skipped": state.skipped, "total": total, "left": left}
     suggestions = session.suggestions
     status = None
     if suggestions is not None and not session.blind:
