@@ -331,3 +331,46 @@ def test_cli_annotate_binds_localhost_or_prints_a_token(corpus: Path, tmp_path: 
     with TestClient(served[1]["app"]) as client:
         assert client.get("/").status_code == 403
         assert client.get(f"/?token={token[1]}").status_code == 200
+
+
+def test_pages_are_served_while_an_update_runs(corpus: Path, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from framing.annotate.order import Suggestions
+
+    release = threading.Event()
+    original = Suggestions.refit
+
+    def slow_refit(self: Suggestions, decisions: Any) -> None:
+        release.wait(timeout=30)
+        original(self, decisions)
+
+    monkeypatch.setattr(Suggestions, "refit", slow_refit)
+    session = _session(corpus, tmp_path / "out.csv", order="active", retrain_every=1)
+    with TestClient(create_app(session)) as client:
+        _decide(client, frame=["lethal_force"], action="label")
+        assert session.updater is not None and session.updater.running
+        page = client.get("/")  # answered while the update waits
+        assert page.status_code == 200 and "updating in the background" in page.text
+        assert _decide(client, action="none").status_code == 303
+        release.set()
+        session.updater.thread.join(timeout=30)  # type: ignore[union-attr]
+    assert session.suggestions is not None and session.suggestions.update == 1
+    session.journal.close()
+
+
+def test_a_csv_corpus_and_its_errors(tmp_path: Path) -> None:
+    path = tmp_path / "news.csv"
+    path.write_text("id,outlet,text\n1,Daily,First one. Second one.\n2,Weekly,Third one.\n",
+                    encoding="utf-8")
+    source = load_source(path)
+    assert [(u.article, u.text) for u in source.units] == [("1", "First one."), ("1", "Second one."),
+                                                          ("2", "Third one.")]
+    assert source.articles["2"].source == "Weekly" and source.articles["1"].title == "First one."
+    path.write_text("id,text\n1,One.\n1,Again.\n", encoding="utf-8")
+    with pytest.raises(FramingError, match="article id '1' appears twice"):
+        load_source(path)
+    path.write_text("id,body\n1,One.\n", encoding="utf-8")
+    with pytest.raises(FramingError, match="no column 'text'.*--text-column"):
+        load_source(path)
