@@ -57,6 +57,16 @@ Separator = Annotated[str, typer.Option(help="Separator between frame ids in a c
 GroupColumn = Annotated[str, typer.Option(help="Column naming each row's article (for grouped CV).")]
 PlainOpt = Annotated[bool, typer.Option("--plain", help="Plain TF-IDF + LR: no cue block, no "
                                         "constructed examples (for comparison).")]
+CorpusOpt = Annotated[Path | None, typer.Option(
+    help="A constructed training corpus to add (same columns as --labels, with the article "
+         "column): trained on, scored apart, never counted as labelled data. Default: "
+         "labels/constructed/ when --labels is not given.")]
+SearchOpt = Annotated[str, typer.Option(
+    help="Settings search: 'full' (the grid bench/recipes.py compared) or 'quick' (C only; "
+         "for large data or a first look).")]
+NestedOpt = Annotated[bool | None, typer.Option(
+    "--nested/--no-nested", help="Score by nested CV (honest, slower) or report the selection "
+    "CV (optimistic). Default: nested up to 5,000 texts.", show_default=False)]
 
 
 @labels_app.command("check")
@@ -143,15 +153,19 @@ class _Progress:
 
 
 def _scores_table(result: dict[str, Any]) -> str:
-    lines = [f"{'frame':<24}{'precision':>10}{'recall':>8}{'F1':>7}{'support':>9}"]
+    calibrated = "brier" in result["micro"]
+    lines = [f"{'frame':<24}{'precision':>10}{'recall':>8}{'F1':>7}{'support':>9}"
+             + (f"{'Brier':>8}{'ECE':>7}" if calibrated else "")]
     for frame_id, s in result["frames"].items():
         flag = "  (fewer than 5 examples)" if s["few_examples"] else ""
+        calibration = f"{s['brier']:>8.3f}{s['ece']:>7.3f}" if calibrated else ""
         lines.append(f"{frame_id:<24}{s['precision']:>10.2f}{s['recall']:>8.2f}{s['f1']:>7.2f}"
-                     f"{s['support']:>9}{flag}")
+                     f"{s['support']:>9}{calibration}{flag}")
     for kind in ("micro", "macro"):
         s = result[kind]
+        calibration = f"{s['brier']:>8.3f}{s['ece']:>7.3f}" if "brier" in s else ""
         lines.append(f"{kind + ' average':<24}{s['precision']:>10.2f}{s['recall']:>8.2f}"
-                     f"{s['f1']:>7.2f}{s['support']:>9}")
+                     f"{s['f1']:>7.2f}{s['support']:>9}{calibration}")
     return "\n".join(lines)
 
 
@@ -168,6 +182,9 @@ def train_cli(
     group_column: GroupColumn = "article",
     unit: Annotated[str, typer.Option(help="What one labelled text is: sentence or article.")] = "sentence",
     plain: PlainOpt = False,
+    corpus: CorpusOpt = None,
+    search: SearchOpt = "full",
+    nested: NestedOpt = None,
 ) -> None:
     """Train a model on labelled texts; choose settings by grouped cross-validation."""
     from framing.labels import load_training_data
@@ -178,21 +195,27 @@ def train_cli(
         raise typer.BadParameter(f"--unit must be 'sentence' or 'article', not {unit!r}")
     data, book = load_training_data(labels, codebook, text_column=text_column,
                                     frames_column=frames_column, separator=separator,
-                                    group_column=group_column)
+                                    group_column=group_column, corpus=corpus)
     progress = _Progress("training")
     result = train(data, book, use_codebook=not plain and codebook_used(labels, codebook),
-                   unit=unit, progress=progress)
+                   unit=unit, progress=progress, search=search, nested=nested)
     progress.close()
     save_model(result.model, out)
     meta = result.model.meta
-    typer.echo(f"trained on {len(data)} labelled texts from {meta['examples']['articles']} "
-               f"group(s), plus {meta['examples']['constructed_texts']} constructed examples")
-    typer.echo("examples per frame (labelled + constructed):")
+    examples = meta["examples"]
+    corpus_part = (f", {examples['corpus_texts']} constructed corpus texts from "
+                   f"{examples['corpus_articles']} articles" if examples["corpus_texts"] else "")
+    typer.echo(f"trained on {examples['labelled_texts']} labelled texts from {examples['articles']} "
+               f"group(s){corpus_part}, plus {examples['constructed_texts']} constructed examples")
+    typer.echo("examples per frame (labelled + corpus + constructed):")
     for frame_id, n in result.counts.items():
-        typer.echo(f"  {frame_id:<24}{n['labelled']:>4} + {n['constructed']}")
+        typer.echo(f"  {frame_id:<24}{n['labelled']:>4} + {n['corpus']} + {n['constructed']}")
     typer.echo("chosen settings: " + ", ".join(f"{k}={v}" for k, v in result.params.items()))
     typer.echo(f"cross-validated scores ({result.cv['method']}):")
     typer.echo(_scores_table(result.cv))
+    if result.cv_constructed is not None:
+        typer.echo(f"on the constructed corpus, scored apart ({result.cv_constructed['method']}):")
+        typer.echo(_scores_table(result.cv_constructed))
     if not data.grouped:
         err("warning: no group column: texts were cross-validated one by one, which flatters "
             "the scores when texts of one article are alike; pass --group-column")
@@ -220,6 +243,8 @@ def evaluate_cli(
     separator: Separator = ";",
     group_column: GroupColumn = "article",
     plain: PlainOpt = False,
+    corpus: CorpusOpt = None,
+    search: SearchOpt = "full",
     fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
 ) -> None:
     """Per-frame precision, recall and F1 by grouped cross-validation (or on --test)."""
@@ -237,10 +262,10 @@ def evaluate_cli(
     else:
         data, book = load_training_data(labels, codebook, text_column=text_column,
                                         frames_column=frames_column, separator=separator,
-                                        group_column=group_column)
+                                        group_column=group_column, corpus=corpus)
         progress = _Progress("cross-validating")
         result = cross_validate(data, book, use_codebook=not plain and codebook_used(labels, codebook),
-                                progress=progress)
+                                progress=progress, search=search)
         progress.close()
     if fmt == "json":
         typer.echo(json.dumps(result, indent=2))

@@ -563,19 +563,55 @@ def load_training_data(
                "group_column": group_column, "codebook": book}
     data = read_labelled(labels, **options)  # type: ignore[arg-type]
     if corpus is not None:
-        data = join_corpus(data, read_labelled(corpus, **options))  # type: ignore[arg-type]
+        corpus_set = read_labelled(corpus, **options)  # type: ignore[arg-type]
+        data = join_corpus(data, corpus_set, corpus_crises(Path(corpus), corpus_set))
     return data, book or Codebook.from_ids(data.frame_ids)
 
 
-def join_corpus(data: LabelledSet, corpus: LabelledSet) -> LabelledSet:
-    """``data`` followed by the rows of a constructed ``corpus``, which are marked constructed."""
+CORPUS_ARTICLES_FILE = "articles.csv"
+
+
+def corpus_crises(corpus: Path, data: LabelledSet) -> dict[str, str] | None:
+    """Each corpus row's group -> its crisis, from ``articles.csv`` beside the corpus file.
+
+    A constructed corpus has several articles per crisis, written about the same events by
+    the same writer. Holding out whole crises, not articles, keeps crisis-specific names and
+    places from looking predictive and measures what matters: a crisis the model never saw.
+    None when there is no such file (articles stay the groups).
+    """
+    table = (corpus if corpus.is_dir() else corpus.parent) / CORPUS_ARTICLES_FILE
+    if not table.is_file():
+        return None
+    crisis: dict[str, str] = {}
+    for line, row in _tabular_rows(table, _read_text(table), ","):
+        if not row.get("article") or not row.get("crisis"):
+            raise LabelError(f"{table}:{line}: every row needs an article and a crisis")
+        crisis[row["article"]] = row["crisis"]
+    groups: dict[str, str] = {}
+    for group in set(data.groups):
+        article = group.split(":", 1)[1]
+        if article not in crisis:
+            raise LabelError(f"{table}: article '{article}' of the corpus has no row here; "
+                             "add it with its crisis")
+        groups[group] = crisis[article]
+    return groups
+
+
+def join_corpus(data: LabelledSet, corpus: LabelledSet,
+                crises: dict[str, str] | None = None) -> LabelledSet:
+    """``data`` followed by the rows of a constructed ``corpus``, which are marked constructed.
+
+    With ``crises`` (group -> crisis, see :func:`corpus_crises`) corpus rows are grouped by
+    crisis, so cross-validation holds out whole crises.
+    """
     if not corpus.grouped:
         raise LabelError(f"{', '.join(corpus.sources)}: a constructed corpus needs its article "
                          "column, so whole articles can be held out in cross-validation")
     ids = data.frame_ids if data.frame_ids == corpus.frame_ids else \
         sorted(set(data.frame_ids) | set(corpus.frame_ids))
+    groups = [f"constructed:{crises[g] if crises else g}" for g in corpus.groups]
     return LabelledSet(
         texts=data.texts + corpus.texts, frames=data.frames + corpus.frames,
-        groups=data.groups + [f"constructed:{g}" for g in corpus.groups], frame_ids=ids,
+        groups=data.groups + groups, frame_ids=ids,
         sources=data.sources + corpus.sources, sha256={**data.sha256, **corpus.sha256},
         grouped=data.grouped, constructed=data.constructed_flags() + [True] * len(corpus))

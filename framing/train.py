@@ -279,14 +279,32 @@ class Selection:
     tested: np.ndarray
 
 
+FoldCache = dict[tuple[bytes, bytes], _FoldFeatures]
+
+
+def _fold_features(rows: TrainingRows, train: np.ndarray, test: np.ndarray,
+                   cues: dict[str, list[str]], shared: FoldCache | None) -> _FoldFeatures:
+    """A fold's feature cache, shared across calls through ``shared`` (same rows and cues)."""
+    if shared is None:
+        return _FoldFeatures(rows, train, test, cues)
+    key = (train.tobytes(), test.tobytes())
+    if key not in shared:
+        shared[key] = _FoldFeatures(rows, train, test, cues)
+    return shared[key]
+
+
 def select(rows: TrainingRows, cues: dict[str, list[str]], grid: dict[str, list[Any]],
            splits: list[tuple[np.ndarray, np.ndarray]],
-           tick: Callable[[], None] | None = None) -> Selection:
+           tick: Callable[[], None] | None = None, shared: FoldCache | None = None) -> Selection:
     """Best settings by out-of-fold mean average precision; then Platt scaling fitted on
-    their out-of-fold scores, and thresholds chosen on the calibrated ones."""
+    their out-of-fold scores, and thresholds chosen on the calibrated ones.
+
+    ``shared`` keeps fitted feature blocks across calls on the same rows and cues (a benchmark
+    comparing grids); it grows with every fold seen, so pass it only where memory allows.
+    """
     tested = np.concatenate([te for _, te in splits])
     best: tuple[float, dict[str, Any], np.ndarray] | None = None
-    cache = [_FoldFeatures(rows, tr, te, cues) for tr, te in splits]
+    cache = [_fold_features(rows, tr, te, cues, shared) for tr, te in splits]
     for params in grid_settings(grid):
         P = out_of_fold(rows, params, cues, splits, tick, cache)
         score = selection_score(rows.Y[tested], P[tested])
@@ -375,7 +393,8 @@ def _fits(rows: TrainingRows, grid: dict[str, list[Any]], test: tuple[str, ...])
 
 def nested_cv(rows: TrainingRows, cues: dict[str, list[str]], grid: dict[str, list[Any]],
               progress: Progress | None = None, test: tuple[str, ...] = (LABELLED,),
-              tick: Callable[[], None] | None = None) -> dict[str, Any]:
+              tick: Callable[[], None] | None = None, shared: FoldCache | None = None,
+              keep_probabilities: bool = False) -> dict[str, Any]:
     """Honest scores: for each held-out article (or group fold), choose settings, calibration
     and thresholds on the other articles only, then predict the held-out rows. Selection is
     inside the loop, so the scores do not flatter the chosen settings."""
@@ -394,7 +413,7 @@ def nested_cv(rows: TrainingRows, cues: dict[str, list[str]], grid: dict[str, li
     for train, held_out in outer:
         inner = _inner_splits(rows, train)
         if inner:
-            chosen = select(rows, cues, grid, inner, tick)
+            chosen = select(rows, cues, grid, inner, tick, shared)
             params, scaling, thresholds = chosen.params, chosen.scaling, chosen.thresholds
         else:  # a single training article: no inner CV possible, use the first settings
             params = grid_settings(grid)[0]
@@ -413,6 +432,9 @@ def nested_cv(rows: TrainingRows, cues: dict[str, list[str]], grid: dict[str, li
                         "fold; codebook examples only ever in training folds")
     result["nested"] = True
     result["n_test_texts"] = int(len(tested))
+    if keep_probabilities:  # for benchmarks that compare systems row by row
+        result["tested"], result["probabilities"], result["predictions"] = \
+            tested, probability[tested], pred[tested]
     return result
 
 

@@ -52,14 +52,14 @@ def test_train_reports_examples_settings_and_scores(trained: tuple[Path, Result]
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0] == "trained on 32 labelled texts from 4 group(s), plus 0 constructed examples"
-    assert lines[1] == "examples per frame (labelled + constructed):"
-    assert [line.split() for line in lines[2:5]] == [[f, str(n), "+", "0"]
+    assert lines[1] == "examples per frame (labelled + corpus + constructed):"
+    assert [line.split() for line in lines[2:5]] == [[f, str(n), "+", "0", "+", "0"]
                                                      for f, n in TOY_COUNTS.items()]
     assert lines[5].startswith("chosen settings: C=")
     assert "cue_weight=0.0" in lines[5]  # no codebook: plain TF-IDF, no cue block
     assert lines[6].startswith("cross-validated scores (nested grouped CV on labelled (real) texts: "
                                "4 outer folds")
-    assert lines[7].split() == ["frame", "precision", "recall", "F1", "support"]
+    assert lines[7].split() == ["frame", "precision", "recall", "F1", "support", "Brier", "ECE"]
     assert [line.split()[0] for line in lines[8:11]] == list(TOY_COUNTS)
     assert [int(line.split()[4]) for line in lines[8:11]] == list(TOY_COUNTS.values())
     assert lines[11].startswith("micro average") and lines[12].startswith("macro average")
@@ -73,7 +73,8 @@ def test_train_reports_examples_settings_and_scores(trained: tuple[Path, Result]
     assert model.meta["codebook"] is None
     micro = model.meta["cv"]["micro"]
     assert lines[11].split()[2:] == [f"{micro['precision']:.2f}", f"{micro['recall']:.2f}",
-                                     f"{micro['f1']:.2f}", str(micro["support"])]
+                                     f"{micro['f1']:.2f}", str(micro["support"]),
+                                     f"{micro['brier']:.3f}", f"{micro['ece']:.3f}"]
 
 
 def test_train_on_an_ungrouped_tsv_with_its_own_columns_warns(
@@ -110,7 +111,7 @@ def test_evaluate_prints_a_table(toy_labels: Path) -> None:
     lines = result.stdout.splitlines()
     assert lines[0].startswith("nested grouped CV on labelled (real) texts: 4 outer folds holding whole "
                                "articles out")
-    assert lines[1].split() == ["frame", "precision", "recall", "F1", "support"]
+    assert lines[1].split() == ["frame", "precision", "recall", "F1", "support", "Brier", "ECE"]
     assert {line.split()[0]: int(line.split()[4]) for line in lines[2:5]} == TOY_COUNTS
     assert lines[5].startswith("micro average") and lines[6].startswith("macro average")
     assert len(lines) == 7

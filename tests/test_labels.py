@@ -18,6 +18,7 @@ from framing.labels import (
     SEED_COLUMNS,
     LabelReport,
     check_labels,
+    load_training_data,
     read_labelled,
     split_frames,
 )
@@ -475,3 +476,54 @@ def test_any_text_round_trips(tmp_path: Path, texts: list[str]) -> None:
         data = read_labelled(path)
         assert data.texts == texts
         assert data.frames == [("a", "b")] * len(texts)
+
+
+# --- the constructed training corpus (issue 8) -------------------------------------------------
+
+def _corpus(tmp_path: Path, articles: str | None) -> Path:
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "sentences.csv").write_text(
+        "article,index,start,end,text,frames,note\n"
+        "a1,0,0,10,Prices rose.,prices,\n"
+        "a2,0,0,10,Bandits fled.,terror,\n"
+        "a3,0,0,10,Talks began.,talks,\n", encoding="utf-8")
+    if articles is not None:
+        (folder / "articles.csv").write_text(articles, encoding="utf-8")
+    return folder / "sentences.csv"
+
+
+def test_a_corpus_is_added_marked_constructed_and_grouped_by_crisis(
+        tmp_path: Path, toy_labels: Path, toy_codebook: Path) -> None:
+    corpus = _corpus(tmp_path, "article,crisis\na1,chile-2019\na2,chile-2019\na3,mali-2021\n")
+    data, _ = load_training_data(toy_labels, toy_codebook, corpus=corpus)
+    assert data.texts[-3:] == ["Prices rose.", "Bandits fled.", "Talks began."]
+    assert data.constructed_flags() == [False] * 32 + [True] * 3
+    assert data.groups[-3:] == ["constructed:chile-2019", "constructed:chile-2019",
+                                "constructed:mali-2021"]
+    assert str(corpus) in data.sources
+
+
+def test_a_corpus_without_articles_csv_is_grouped_by_article(
+        tmp_path: Path, toy_labels: Path, toy_codebook: Path) -> None:
+    data, _ = load_training_data(toy_labels, toy_codebook, corpus=_corpus(tmp_path, None))
+    assert data.groups[-3:] == ["constructed:sentences.csv:a1", "constructed:sentences.csv:a2",
+                                "constructed:sentences.csv:a3"]
+
+
+def test_a_corpus_article_missing_from_articles_csv_is_named(
+        tmp_path: Path, toy_labels: Path, toy_codebook: Path) -> None:
+    corpus = _corpus(tmp_path, "article,crisis\na1,chile-2019\na2,chile-2019\n")
+    with pytest.raises(LabelError, match=r"articles\.csv: article 'a3' of the corpus has no row here"):
+        load_training_data(toy_labels, toy_codebook, corpus=corpus)
+
+
+def test_the_shipped_labels_include_the_constructed_corpus(repo_root: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(repo_root)
+    data, book = load_training_data()
+    flags = data.constructed_flags()
+    assert flags.count(False) == 96  # the real seed sentences
+    assert flags.count(True) >= 1200  # the corpus: never counted as seed data
+    assert all(g.startswith("constructed:") for g, c in zip(data.groups, flags, strict=True) if c)
+    assert len({g for g, c in zip(data.groups, flags, strict=True) if c}) >= 20  # crises
