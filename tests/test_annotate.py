@@ -374,3 +374,26 @@ def test_a_csv_corpus_and_its_errors(tmp_path: Path) -> None:
     path.write_text("id,body\n1,One.\n", encoding="utf-8")
     with pytest.raises(FramingError, match="no column 'text'.*--text-column"):
         load_source(path)
+
+
+def test_a_failed_write_is_reported_and_leaves_the_journal_whole(corpus: Path, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import os as os_module
+
+    labels = tmp_path / "out.csv"
+    session = _session(corpus, labels)
+    real_fsync = os_module.fsync
+
+    def full(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    with TestClient(create_app(session)) as client:
+        _decide(client, frame=["lethal_force"], action="label")
+        monkeypatch.setattr("framing.annotate.journal.os.fsync", full)
+        response = _decide(client, action="none")
+        assert response.status_code == 500 and "the decision was not saved" in response.text
+        monkeypatch.setattr("framing.annotate.journal.os.fsync", real_fsync)
+        assert _decide(client, action="none").status_code == 303
+    session.journal.close()
+    state, _ = replay(journal_path(labels))
+    assert state.labelled == 2 and state.events == 2

@@ -15,6 +15,7 @@ same journal.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -231,9 +232,16 @@ class Journal:
         record.update(extra)
         _check_record(record, str(self.path))
         line = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
-        self._file.write(line.encode("utf-8"))
-        self._file.flush()
-        os.fsync(self._file.fileno())
+        end = self._file.seek(0, os.SEEK_END)
+        try:
+            self._file.write(line.encode("utf-8"))
+            self._file.flush()
+            os.fsync(self._file.fileno())
+        except OSError as exc:  # e.g. disk full: leave no half line for the next record to follow
+            with contextlib.suppress(OSError):
+                self._file.truncate(end)
+            raise LabelError(f"{self.path}: cannot write the journal ({exc.strerror}); the decision "
+                             "was not saved: free some space and save it again") from None
         self.state.apply(record)
         self.write_labels()
         return record

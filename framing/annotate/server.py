@@ -35,6 +35,7 @@ from framing.annotate.journal import Journal
 from framing.annotate.order import Queue, Suggestions, Updater
 from framing.annotate.source import Source, Unit
 from framing.codebook import Codebook
+from framing.errors import FramingError
 
 MAX_BODY = 64 * 1024  # a decision is a few hundred bytes; a long note still fits
 MAX_NOTE = 2000
@@ -153,17 +154,23 @@ def create_app(session: Session, *, token: str | None = None,
             return PlainTextResponse(f"unknown frame(s): {', '.join(unknown)}", status_code=400)
         if len(note) > MAX_NOTE:
             return PlainTextResponse(f"note longer than {MAX_NOTE} characters", status_code=400)
-        with session.lock:
-            session.decide(key, "skip" if action == "skip" else "label",
-                           [] if action == "none" else frames, note)
+        try:
+            with session.lock:
+                session.decide(key, "skip" if action == "skip" else "label",
+                               [] if action == "none" else frames, note)
+        except FramingError as exc:  # the journal could not be written: say so, stay on the unit
+            return PlainTextResponse(str(exc), status_code=500)
         return RedirectResponse("/", status_code=303)
 
     async def undo(request: Request) -> Response:
         fields = await form(request)
         if isinstance(fields, Response):
             return fields
-        with session.lock:
-            session.undo()
+        try:
+            with session.lock:
+                session.undo()
+        except FramingError as exc:
+            return PlainTextResponse(str(exc), status_code=500)
         return RedirectResponse("/", status_code=303)
 
     async def asset(request: Request) -> Response:
