@@ -95,10 +95,10 @@ class Session:
 
 
 def _templates() -> Any:
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+    from jinja2 import Environment, PackageLoader, StrictUndefined
 
-    folder = files("framing.annotate") / "templates"
-    return Environment(loader=FileSystemLoader(str(folder)), autoescape=True,
+    # autoescape=True for every template: corpus text is never markup
+    return Environment(loader=PackageLoader("framing.annotate", "templates"), autoescape=True,
                        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 
 
