@@ -40,8 +40,9 @@ class ConstantFrame:
 
     def __init__(self, positive: bool, n_features: int) -> None:
         self.coef_ = np.zeros((1, n_features))
-        # logit(1 - 1e-9): numerically 0 or 1 after expit, without infinities in saved arrays.
-        self.intercept_ = np.array([20.7 if positive else -20.7])
+        # An infinite intercept makes p exactly 1 or 0, and marks the frame as constant in a
+        # saved model (framing.model.linear_layer keeps it).
+        self.intercept_ = np.array([np.inf if positive else -np.inf])
         self.classes_ = np.array([0, 1])
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -109,8 +110,13 @@ class FrameClassifier(ClassifierMixin, BaseEstimator):
 
     def decision_function(self, X: Any) -> np.ndarray:
         X = sp.csr_matrix(X)
-        return np.column_stack([np.asarray(X @ np.ravel(e.coef_)).ravel() + float(np.ravel(e.intercept_)[0])
-                                for e in self.estimators_])
+        columns = []
+        for e in self.estimators_:
+            b = float(np.ravel(e.intercept_)[0])
+            # a constant frame: X @ 0 + inf would give nan where X has no entries, so no product
+            columns.append(np.full(X.shape[0], b) if not np.isfinite(b)
+                           else np.asarray(X @ np.ravel(e.coef_)).ravel() + b)
+        return np.column_stack(columns)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Probability of each frame (columns in frame order), independently per frame."""

@@ -20,6 +20,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="Narrative-framing classifier for news: train, score, explain.")
 labels_app = typer.Typer(no_args_is_help=True, help="Work with hand-label files.")
 app.add_typer(labels_app, name="labels")
+model_app = typer.Typer(no_args_is_help=True, help="Work with model directories.")
+app.add_typer(model_app, name="model")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -55,6 +57,9 @@ TextColumn = Annotated[str, typer.Option(help="Column holding the text.")]
 FramesColumn = Annotated[str, typer.Option(help="Column holding the frame ids.")]
 Separator = Annotated[str, typer.Option(help="Separator between frame ids in a cell.")]
 GroupColumn = Annotated[str, typer.Option(help="Column naming each row's article (for grouped CV).")]
+TrustPickleOpt = Annotated[bool, typer.Option(
+    "--trust-pickle", help="Also load a model of the old pickled format (model.joblib). Unpickling "
+    "runs any code the file holds: only for a model from a source you trust.")]
 PlainOpt = Annotated[bool, typer.Option("--plain", help="Plain TF-IDF + LR: no cue block, no "
                                         "constructed examples (for comparison).")]
 CorpusOpt = Annotated[Path | None, typer.Option(
@@ -246,6 +251,7 @@ def evaluate_cli(
     corpus: CorpusOpt = None,
     search: SearchOpt = "full",
     fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    trust_pickle: TrustPickleOpt = False,
 ) -> None:
     """Per-frame precision, recall and F1 by grouped cross-validation (or on --test)."""
     from framing.evaluate import cross_validate, evaluate_model
@@ -255,7 +261,7 @@ def evaluate_cli(
     if fmt not in ("table", "json"):
         raise typer.BadParameter(f"--format must be table or json, not {fmt!r}")
     if test is not None:
-        trained = load_model(model)
+        trained = load_model(model, trust_pickle=trust_pickle)
         data = read_labelled(test, text_column=text_column, frames_column=frames_column,
                              separator=separator, group_column=group_column)
         result = evaluate_model(trained, data)
@@ -300,7 +306,11 @@ def model_card(meta: dict[str, Any], path: Path | None) -> str:
     book = meta.get("codebook")
     lines.append(f"codebook: {book['path']} sha256 {book['sha256'][:16]}..." if book
                  else "codebook: none (frames from the data)")
-    lines.append(f"artifact: {meta['artifact']['file']} sha256 {meta['artifact']['sha256'][:16]}...")
+    if "artifact" in meta:  # format 1: a pickle
+        lines.append(f"artifact: {meta['artifact']['file']} sha256 {meta['artifact']['sha256'][:16]}... "
+                     "(a pickle, loaded only with --trust-pickle; convert it with `framing model convert`)")
+    for kind, record in meta.get("files", {}).items():
+        lines.append(f"{kind}: {record['file']} sha256 {record['sha256'][:16]}...")
     lines.append(f"trained on {examples.get('labelled_texts')} labelled texts in "
                  f"{examples.get('articles')} group(s) + {examples.get('constructed_texts')} "
                  "constructed examples")
@@ -335,8 +345,9 @@ def score_cli(
     inputs: Annotated[list[str], typer.Argument(help="Article files (.txt, .html), directories "
                                                 "(scored recursively), or - for stdin.")],
     model: ModelOpt = None,
-    fmt: Annotated[str | None, typer.Option("--format", help="table, json, jsonl or csv "
-                                               "(default: table on a terminal, else jsonl).")] = None,
+    fmt: Annotated[str | None, typer.Option("--format", help="table, json, jsonl, csv or html "
+                                               "(default: table on a terminal, else jsonl; html: "
+                                               "a page, or with several articles -o DIR).")] = None,
     threshold: Annotated[float | None, typer.Option(
         min=0.0, max=1.0, help="One threshold for every frame instead of the model's own.")] = None,
     top: Annotated[int, typer.Option(min=1, help="Evidence sentences per frame.")] = 3,
@@ -344,6 +355,7 @@ def score_cli(
                                             "(CSV: one row per sentence).")] = False,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here "
                                                    "(atomically) instead of stdout.")] = None,
+    trust_pickle: TrustPickleOpt = False,
 ) -> None:
     """Score articles: the frames each carries, how strongly, where, and why."""
     from framing import report
@@ -352,9 +364,12 @@ def score_cli(
     from framing.score import predict
 
     fmt = fmt or ("table" if sys.stdout.isatty() and output is None else "jsonl")
+    if fmt == "html":  # pages to read, from the same scores: framing.article_html
+        _score_html(inputs, model, threshold, output)
+        return
     if fmt not in report.FORMATS:
         raise typer.BadParameter(f"--format must be one of {', '.join(report.FORMATS)}, not {fmt!r}")
-    trained = load_model(model)
+    trained = load_model(model, trust_pickle=trust_pickle)
     records, errors = [], []
     for name, path, problem in expand_inputs(inputs):
         try:
@@ -399,6 +414,7 @@ def explain_cli(
     model: ModelOpt = None,
     top: Annotated[int, typer.Option(min=1, help="Terms shown each way per frame.")] = 5,
     fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    trust_pickle: TrustPickleOpt = False,
 ) -> None:
     """Each frame's probability for a sentence and the terms that pushed it up or down."""
     from framing.explain import explain
@@ -406,7 +422,7 @@ def explain_cli(
 
     if fmt not in ("table", "json"):
         raise typer.BadParameter(f"--format must be table or json, not {fmt!r}")
-    result = explain(sentence, model=load_model(model), top=top)
+    result = explain(sentence, model=load_model(model, trust_pickle=trust_pickle), top=top)
     if fmt == "json":
         typer.echo(json.dumps([e.to_dict() for e in result], indent=2, ensure_ascii=False))
         return
@@ -417,6 +433,21 @@ def explain_cli(
             typer.echo("    up:   " + ", ".join(f"{t.term} +{t.weight:.2f}" for t in e.up))
         if e.down:
             typer.echo("    down: " + ", ".join(f"{t.term} {t.weight:.2f}" for t in e.down))
+
+
+@model_app.command("convert")
+@user_errors
+def model_convert_cli(
+    source: Annotated[Path, typer.Argument(help="Model directory of the old pickled format.")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the converted model here "
+                                             "(default: replace SOURCE, as a whole).")] = None,
+    trust_pickle: TrustPickleOpt = False,
+) -> None:
+    """Convert a pickled model (model.joblib) into the data-only format, which cannot run code."""
+    from framing.model import convert_model
+
+    written = convert_model(source, out, trust_pickle=trust_pickle)
+    typer.echo(f"model written to {written} (data-only format)")
 
 
 # --- Corpus scoring and summaries (framing.corpus, framing.cluster, framing.summarize) ------
@@ -479,6 +510,7 @@ def score_corpus_cli(
                                                   "(e.g. tcp://10.0.0.5:8786).")] = None,
     blocksize: Annotated[str, typer.Option(help="With --scheduler: bytes of JSONL/CSV per "
                                            "partition.")] = "64MiB",
+    trust_pickle: TrustPickleOpt = False,
 ) -> None:
     """Score a corpus file: one row per article (id, its other columns, a score per frame,
     the frames present). Malformed records are reported and skipped (exit status 1)."""
@@ -489,7 +521,16 @@ def score_corpus_cli(
             bar.clear()
         err(f"{source}:{item.line}: {item.message}")
 
-    options: dict[str, Any] = dict(model=model, id_column=id_column, text_column=text_column,
+    chosen: Any = model
+    if trust_pickle:
+        # Workers load the model by path and never unpickle: a pickled model is scored here only.
+        if jobs != 1 or scheduler is not None:
+            raise typer.BadParameter("--trust-pickle works with --jobs 1 only; convert the model once "
+                                     "with `framing model convert DIR --trust-pickle` to score in parallel")
+        from framing.model import load_model
+
+        chosen = load_model(model, trust_pickle=True)
+    options: dict[str, Any] = dict(model=chosen, id_column=id_column, text_column=text_column,
                                    sentences=sentences, threshold=threshold, on_skip=skipped)
     if scheduler is not None:
         if jobs != 1 or resume:
@@ -523,22 +564,89 @@ def score_corpus_cli(
 def summarize_cli(
     scores: Annotated[Path, typer.Argument(help="Output of score-corpus (.jsonl, .csv, .parquet, or "
                                            "a directory of parts).")],
-    by: Annotated[list[str] | None, typer.Option("--by", help="Group by this column, or month "
-                                                 "(YYYY-MM of --date-column); repeatable.")] = None,
-    date_column: Annotated[str, typer.Option(help="Column holding the date, for --by month.")] = "date",
-    model: ModelOpt = None,
+    by: Annotated[list[str] | None, typer.Option("--by", help="Group by this column, or by week, "
+                                                 "month, quarter or year of --date-column; "
+                                                 "repeatable.")] = None,
+    date_column: Annotated[str, typer.Option(help="Column holding the date, for --by week..year.")] = "date",
+    pivot: Annotated[bool, typer.Option("--pivot", help="A row per group, a column per frame.")] = False,
+    model: Annotated[Path | None, typer.Option("--model", help="Model that scored the file (default: "
+                                                 "frames from its sidecar or its columns).")] = None,
     fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here (atomically) "
                                                 "instead of stdout.")] = None,
 ) -> None:
-    """Frame prevalence per group: share of articles carrying each frame, mean article score."""
+    """Frame prevalence per group: share of articles carrying each frame (95% interval), mean score."""
     from framing import summarize as s
 
     if fmt not in s.FORMATS:
         raise typer.BadParameter(f"--format must be one of {', '.join(s.FORMATS)}, not {fmt!r}")
     summary = s.summarize(scores, by=by or [], date_column=date_column, model=model)
-    render = {"table": s.render_table, "csv": s.render_csv, "json": s.render_json}[fmt]
-    _emit(render(summary), output)
+    _emit(s.render(summary, fmt, pivoted=pivot), output)
+
+
+@app.command("report")
+@user_errors
+def report_cli(
+    scores: Annotated[Path, typer.Argument(help="Output of score-corpus (.jsonl, .csv, .parquet, or "
+                                           "a directory of parts).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.")],
+    sentences: Annotated[Path | None, typer.Option("--sentences", help="The sentence table of "
+                                                   "score-corpus --sentences (evidence, coverage).")] = None,
+    by: Annotated[list[str] | None, typer.Option("--by", help="Group by this column, or by week, "
+                                                 "month, quarter or year of --date-column (the time "
+                                                 "axis); repeatable.")] = None,
+    date_column: Annotated[str, typer.Option(help="Column holding the date.")] = "date",
+    id_column: Annotated[str, typer.Option(help="Column holding each article's id.")] = "id",
+    model: Annotated[Path | None, typer.Option("--model", help="Model that scored the file (default: "
+                                                 "from its sidecar).")] = None,
+    link: Annotated[str | None, typer.Option(help="Link evidence to this address, {id} standing "
+                                             "for the article id, e.g. 'articles/{id}.html' (pages of "
+                                             "score --format html); default: the url column.")] = None,
+    title: Annotated[str | None, typer.Option(help="Title of the report.")] = None,
+) -> None:
+    """One self-contained HTML report of a scored corpus: prevalence per group with intervals,
+    over time, differences, co-occurrence, evidence sentences, the model card."""
+    from framing.atomic import write_text_atomic
+    from framing.corpus_report import build_report, render_report
+
+    report = build_report(scores, sentences=sentences, by=by or [], date_column=date_column,
+                          id_column=id_column, model=model, link=link)
+    write_text_atomic(output, render_report(report, title=title))
+    err(f"report of {report.articles:,} article(s) written to {output}")
+
+
+def _score_html(inputs: list[str], model: Path | None, threshold: float | None, output: Path | None) -> None:
+    """``score --format html``: one article's page (stdout or --output), or several articles'
+    pages and an index in the directory --output."""
+    from framing.article_html import FrameInfo, article_page, write_article_pages
+    from framing.model import load_model
+    from framing.read import expand_inputs, read_input
+    from framing.score import predict
+
+    trained = load_model(model)
+    pages, failed = [], []
+    for name, path, problem in expand_inputs(inputs):
+        try:
+            if problem is not None:
+                raise problem
+            text = read_input(path)
+            pages.append((name, text, predict(text, model=trained, threshold=threshold, sentences=True)))
+        except FramingError as exc:
+            err(f"error: {exc}")
+            failed.append(name)
+    frames = FrameInfo.from_model(trained, threshold)
+    if len(pages) + len(failed) == 1 and (output is None or output.suffix.lower() in (".html", ".htm")):
+        for name, text, result in pages:  # the one article (none if it failed)
+            _emit(article_page(name, text, result, frames), output)
+    elif output is None:
+        raise typer.BadParameter("with --format html, several articles need --output DIR "
+                                 "(a page each and an index.html)")
+    elif pages:
+        written = write_article_pages(pages, frames, output)
+        err(f"{len(pages)} article page(s) and {written[0]} written")
+    if failed:
+        err(f"{len(failed)} of {len(pages) + len(failed)} input(s) failed: " + ", ".join(failed))
+        raise typer.Exit(1)
 
 
 # --- end of corpus commands ---------------------------------------------------------------

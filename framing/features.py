@@ -10,7 +10,6 @@ contained. The block is weighted against the n-gram blocks by ``cue_weight``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -20,25 +19,10 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
 
-TOKEN_PATTERN = r"(?u)\b\w+\b"
-_TOKEN = re.compile(TOKEN_PATTERN)
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_PUNCT = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
-                        "\u2013": "-", "\u2014": "-", "\u00a0": " "})
+# Normalisation and tokens live in framing.text, which scoring imports without scikit-learn.
+from framing.text import TOKEN_PATTERN, cue_term, normalise
 
-
-def normalise(text: str) -> str:
-    """Lowercase, straighten quotes and dashes, and write every number as ``0``.
-
-    Numbers are folded because a casualty count is about *a* number, not 26 or 160.
-    """
-    return _NUMBER.sub("0", text.translate(_PUNCT).lower())
-
-
-def cue_term(phrase: str) -> str:
-    """A cue phrase as the word analyser sees it (``"Anti-terrorist"`` -> ``"anti terrorist"``)."""
-    return " ".join(_TOKEN.findall(normalise(phrase)))
-
+__all__ = ["TOKEN_PATTERN", "CueFeatures", "build_features", "cue_term", "normalise"]
 
 class CueFeatures(TransformerMixin, BaseEstimator):
     """TF-IDF over the codebook's cue terms, plus one summed column per frame.

@@ -15,7 +15,7 @@ from typing import Any
 from framing.model import Model
 from framing.score import ArticleScore
 
-FORMATS = ("table", "json", "jsonl", "csv")
+FORMATS = ("table", "json", "jsonl", "csv", "html")  # html: pages to read, framing.article_html
 WIDTH = 80
 
 
@@ -28,7 +28,7 @@ def model_record(model: Model, threshold: float | None) -> dict[str, Any]:
     """Which model scored, so a JSON document can be traced to it."""
     return {"path": str(model.path) if model.path else None,
             "created": model.meta.get("created"),
-            "sha256": (model.meta.get("artifact") or {}).get("sha256"),
+            "sha256": model.sha256,
             "thresholds": ({f: float(threshold) for f in model.frame_ids} if threshold is not None
                            else {f: round(float(t), 4) for f, t in zip(model.frame_ids, model.thresholds,
                                                                       strict=True)})}

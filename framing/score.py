@@ -14,11 +14,13 @@ import heapq
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Any
 
 import numpy as np
 
-from framing.explain import Term, top_terms
+from framing.explain import Term, batch_terms
+from framing.featurise import Rows
 from framing.model import Model, load_model
 from framing.segment import Sentence, iter_sentences
 
@@ -86,32 +88,65 @@ def thresholds_for(model: Model, threshold: float | None) -> np.ndarray:
     """The model's per-frame thresholds, or one threshold for every frame."""
     if threshold is None:
         return model.thresholds
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
+        raise TypeError(f"threshold must be a number between 0 and 1, not {type(threshold).__name__}")
     if not 0.0 <= threshold <= 1.0:
         raise ValueError(f"threshold must be between 0 and 1, not {threshold}")
     return np.full(len(model.frame_ids), float(threshold))
 
 
+def _model(model: Model | None) -> Model:
+    """The model given, or the shipped one; anything else is a TypeError."""
+    if model is None:
+        return load_model()
+    if not isinstance(model, Model):
+        path = isinstance(model, (str, PurePath))
+        hint = " (load a directory with framing.load_model(path))" if path else ""
+        raise TypeError(f"model must be a framing.Model{hint}, not {type(model).__name__}")
+    return model
+
+
 def _score_batch(model: Model, batch: Sequence[Sentence | str], cut: np.ndarray,
-                 with_terms: bool) -> tuple[np.ndarray, list[SentenceScore]]:
+                 with_terms: bool) -> tuple[np.ndarray, list[SentenceScore], Rows]:
     texts = [s.text if isinstance(s, Sentence) else s for s in batch]
-    X = model.features(texts)
-    P = model.proba_from_features(X)
+    rows = model.rows(texts)
+    P = model.proba_from_rows(rows)
+    order = np.argsort(-P, axis=1, kind="stable").tolist()
+    present = (cut <= P).tolist()
+    probabilities = P.tolist()
+    frame_ids = model.frame_ids
     out = []
     for i, item in enumerate(batch):
-        row = P[i]
-        listed = [k for k in np.argsort(-row, kind="stable") if row[k] >= cut[k]]
-        terms = ({model.frame_ids[k]: top_terms(model, X[i], int(k), TERMS_PER_FRAME)[0] for k in listed}
-                 if with_terms else {})
-        out.append(SentenceScore(
+        listed = [k for k in order[i] if present[i][k]]
+        sentence = item if isinstance(item, Sentence) else None
+        scored = SentenceScore(
             text=texts[i],
-            start=item.start if isinstance(item, Sentence) else None,
-            end=item.end if isinstance(item, Sentence) else None,
-            index=item.index if isinstance(item, Sentence) else i,
-            scores={f: float(row[k]) for k, f in enumerate(model.frame_ids)},
-            frames=[model.frame_ids[k] for k in listed],
-            terms=terms,
-        ))
-    return P, out
+            start=sentence.start if sentence else None,
+            end=sentence.end if sentence else None,
+            index=sentence.index if sentence else i,
+            scores=dict(zip(frame_ids, probabilities[i], strict=True)),
+            frames=[frame_ids[k] for k in listed],
+        )
+        out.append(scored)
+    if with_terms:
+        _add_terms(model, rows, list(range(len(out))), out)
+    return P, out, rows
+
+
+def _add_terms(model: Model, rows: Rows, positions: list[int], scored: list[SentenceScore]) -> None:
+    """Fill in the terms of sentences ``scored`` (rows ``positions``), for their listed frames."""
+    column = {f: k for k, f in enumerate(model.frame_ids)}
+    pair_rows = [i for i, s in zip(positions, scored, strict=True) for _ in s.frames]
+    pair_columns = [column[f] for s in scored for f in s.frames]
+    terms = iter(batch_terms(model, rows, pair_rows, pair_columns, TERMS_PER_FRAME))
+    for s in scored:
+        s.terms = {f: next(terms) for f in s.frames}
+
+
+def _check_texts(sentences: Sequence[str]) -> None:
+    for i, text in enumerate(sentences):
+        if not isinstance(text, str):
+            raise TypeError(f"predict_sentences: sentence {i} is {type(text).__name__}, not str")
 
 
 def predict_sentences(sentences: Sequence[str], *, model: Model | None = None,
@@ -119,11 +154,15 @@ def predict_sentences(sentences: Sequence[str], *, model: Model | None = None,
     """Score sentences as given (no splitting, no furniture removal)."""
     if isinstance(sentences, str):
         raise TypeError("predict_sentences takes a list of sentences; for an article use predict()")
-    model = model or load_model()
+    if not isinstance(sentences, Sequence) and not hasattr(sentences, "__iter__"):
+        raise TypeError(f"predict_sentences takes a list of str, not {type(sentences).__name__}")
+    sentences = list(sentences)
+    _check_texts(sentences)
+    model = _model(model)
     cut = thresholds_for(model, threshold)
     out: list[SentenceScore] = []
     for start in range(0, len(sentences), BATCH):
-        _, scored = _score_batch(model, list(sentences[start:start + BATCH]), cut, with_terms=True)
+        _, scored, _ = _score_batch(model, sentences[start:start + BATCH], cut, with_terms=True)
         for offset, s in enumerate(scored):
             s.index = start + offset
         out.extend(scored)
@@ -142,11 +181,17 @@ def predict(text: str, *, model: Model | None = None, threshold: float | None = 
         Evidence sentences kept per frame.
     sentences:
         Keep every sentence's scores (``ArticleScore.sentences``). With False only the
-        evidence is kept, so memory stays bounded however long the article is.
+        evidence is kept, so memory stays bounded however long the article is, and terms
+        are computed for the evidence sentences only.
     """
+    if not isinstance(text, str):
+        raise TypeError(f"predict takes the article's text as str, not {type(text).__name__}"
+                        + ("; decode bytes first (text.decode('utf-8'))" if isinstance(text, bytes) else ""))
+    if isinstance(top, bool) or not isinstance(top, int):
+        raise TypeError(f"top must be an int, not {type(top).__name__}")
     if top < 1:
         raise ValueError(f"top must be at least 1, not {top}")
-    model = model or load_model()
+    model = _model(model)
     cut = thresholds_for(model, threshold)
     k = len(model.frame_ids)
     best = np.zeros(k)
@@ -155,7 +200,7 @@ def predict(text: str, *, model: Model | None = None, threshold: float | None = 
     kept: list[SentenceScore] = []
     n = 0
     for batch in _batches(iter_sentences(text), BATCH):
-        P, scored = _score_batch(model, batch, cut, with_terms=True)
+        P, scored, rows = _score_batch(model, batch, cut, with_terms=sentences)
         n += len(batch)
         best = np.maximum(best, P.max(axis=0))
         present = cut <= P
@@ -169,6 +214,11 @@ def predict(text: str, *, model: Model | None = None, threshold: float | None = 
                     heapq.heapreplace(heaps[column], entry)
         if sentences:
             kept.extend(scored)
+        else:  # terms only for this batch's sentences now among the evidence (rows at hand)
+            position = {id(s): i for i, s in enumerate(scored)}
+            shown = list({id(s): s for heap in heaps for _, _, s in heap
+                          if id(s) in position and not s.terms}.values())
+            _add_terms(model, rows, [position[id(s)] for s in shown], shown)
     if model.unit == "article" and n:
         best = model.predict_proba([text])[0]
     profile = {f: float(best[j]) for j, f in enumerate(model.frame_ids)}
@@ -231,7 +281,7 @@ def score_articles(texts: Sequence[str], *, model: Model | None = None, threshol
     Each article is split as :func:`predict` splits it; all sentences of all articles go to
     the model together. An article without sentences has a profile of zeros.
     """
-    model = model or load_model()
+    model = _model(model)
     cut = thresholds_for(model, threshold)
     k = len(model.frame_ids)
     stripped = list(texts)  # offsets index each text as given (a BOM is skipped, not removed)
@@ -248,7 +298,7 @@ def score_articles(texts: Sequence[str], *, model: Model | None = None, threshol
     P = np.zeros((len(flat), k))
     for start in range(0, len(flat), MODEL_CALL):
         part = flat[start:start + MODEL_CALL]
-        P[start:start + len(part)] = model.proba_from_features(model.features(part))
+        P[start:start + len(part)] = model.predict_proba(part)
     profiles = np.zeros((len(stripped), k))
     nonempty = np.flatnonzero(counts)
     if len(nonempty):

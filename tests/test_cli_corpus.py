@@ -122,7 +122,12 @@ def test_summarize_formats(tmp_path: Path) -> None:
     assert {g["outlet"] for g in groups} == {"x", "y"}
     assert sum(g["articles"] for g in groups) == 9 * 12
     result = runner.invoke(app, ["summarize", str(tmp_path / "scores.jsonl"), "--format", "csv"])
-    assert result.stdout.splitlines()[0] == "frame,articles,with_frame,share,mean_score"
+    assert result.stdout.splitlines()[0] == "frame,articles,with_frame,share,share_low,share_high,mean_score"
+    result = runner.invoke(app, ["summarize", str(tmp_path / "scores.jsonl"), "--by", "outlet",
+                                 "--by", "quarter", "--pivot"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[:3] == ["outlet", "quarter", "articles"] and len(lines) == 1 + 2
     result = runner.invoke(app, ["summarize", str(tmp_path / "scores.jsonl"), "--by", "country"])
     assert result.exit_code == 1
     assert result.stderr == f"error: {tmp_path / 'scores.jsonl'}: no column 'country' to group by\n"

@@ -119,7 +119,7 @@ def test_json_validates_and_equals_predict(seeds_dir: Path, seed_paths: list[Pat
     assert document["errors"] == []
     assert document["model"] == {
         "path": str(DEFAULT_MODEL), "created": model.meta["created"],
-        "sha256": model.meta["artifact"]["sha256"],
+        "sha256": model.sha256,
         "thresholds": {f: round(float(t), 4) for f, t in zip(model.frame_ids, model.thresholds,
                                                              strict=True)}}
     assert [a["id"] for a in document["articles"]] == [str(p) for p in seed_paths]
@@ -562,11 +562,17 @@ def _missing_model(tmp_path: Path) -> tuple[Path, str]:
     return directory, f"error: {directory}: no such model directory; "
 
 
+def _data_file(directory: Path, kind: str) -> Path:
+    meta = json.loads((directory / "meta.json").read_text(encoding="utf-8"))
+    return directory / meta["files"][kind]["file"]
+
+
 def _tampered_model(tmp_path: Path) -> tuple[Path, str]:
     directory = _copy_model(tmp_path)
-    with open(directory / "model.joblib", "ab") as fh:
+    arrays = _data_file(directory, "arrays")
+    with open(arrays, "ab") as fh:
         fh.write(b"\x00")
-    return directory, f"error: {directory / 'model.joblib'}: sha256 does not match meta.json; "
+    return directory, f"error: {arrays}: sha256 does not match meta.json; "
 
 
 def _corrupt_meta(tmp_path: Path) -> tuple[Path, str]:
@@ -582,13 +588,13 @@ def _future_format(tmp_path: Path) -> tuple[Path, str]:
     data = json.loads(meta.read_text(encoding="utf-8"))
     data["format_version"] = 99
     meta.write_text(json.dumps(data), encoding="utf-8")
-    return directory, f"error: {meta}: model format version 99, this framing reads version 1; "
+    return directory, f"error: {meta}: model format version 99, this framing reads version 2; "
 
 
 def _no_artifact(tmp_path: Path) -> tuple[Path, str]:
     directory = _copy_model(tmp_path)
-    (directory / "model.joblib").unlink()
-    return directory, f"error: {directory / 'model.joblib'}: missing model file; "
+    _data_file(directory, "features").unlink()
+    return directory, f"error: {directory}: a file named in meta.json is missing; "
 
 
 MODEL_PROBLEMS = [_missing_model, _tampered_model, _corrupt_meta, _future_format, _no_artifact]

@@ -16,11 +16,11 @@ from typer.testing import CliRunner, Result
 
 from framing.cli import app
 from framing.codebook import file_sha256
-from framing.model import META_FILE, MODEL_FILE, load_model, read_meta
+from framing.model import META_FILE, load_model, read_meta
 
 runner = CliRunner()
 WriteTable = Callable[..., Path]
-RETRAIN = "retrain it with `framing train` or use the shipped model (omit --model)"
+RETRAIN = "give a model directory written by `framing train`, or leave the model out to use the shipped one"
 TOY_COUNTS = {"prices": 12, "talks": 8, "terror": 12}
 
 
@@ -66,7 +66,9 @@ def test_train_reports_examples_settings_and_scores(trained: tuple[Path, Result]
     assert lines[-1] == f"model written to {out}"
     assert result.stderr == ""
 
-    assert sorted(p.name for p in out.iterdir()) == [META_FILE, MODEL_FILE]
+    files = read_meta(out)["files"]
+    assert sorted(p.name for p in out.iterdir()) == sorted([META_FILE, files["arrays"]["file"],
+                                                            files["features"]["file"]])
     model = load_model(out)
     assert model.frame_ids == list(TOY_COUNTS)
     assert model.meta["labels"]["sha256"] == {str(toy_files[0]): file_sha256(toy_files[0])}
@@ -182,7 +184,9 @@ def test_info_prints_a_model_card(trained: tuple[Path, Result]) -> None:
     lines = result.stdout.splitlines()
     assert lines[0] == f"model: {model_dir}"
     assert "codebook: none (frames from the data)" in lines
-    assert f"artifact: model.joblib sha256 {meta['artifact']['sha256'][:16]}..." in lines
+    for kind in ("features", "arrays"):
+        record = meta["files"][kind]
+        assert f"{kind}: {record['file']} sha256 {record['sha256'][:16]}..." in lines
     header = lines.index(next(line for line in lines if line.startswith("frame ")))
     assert lines[header].split() == ["frame", "name", "labelled", "constr.", "thresh.", "CV", "F1"]
     rows = [line.split() for line in lines[header + 1:header + 4]]
@@ -259,11 +263,11 @@ def model_copy(trained: tuple[Path, Result], tmp_path: Path) -> Path:
 
 
 def test_a_tampered_model_is_exit_2(model_copy: Path, toy_labels: Path) -> None:
-    artifact = model_copy / MODEL_FILE
+    artifact = model_copy / read_meta(model_copy)["files"]["arrays"]["file"]
     artifact.write_bytes(artifact.read_bytes()[:-10])
     assert_one_error(run("evaluate", "--test", toy_labels, "--model", model_copy), 2,
                      f"{artifact}: sha256 does not match meta.json; the file is corrupt or was "
-                     f"changed, and is not unpickled; {RETRAIN}")
+                     f"changed; {RETRAIN}")
 
 
 def test_a_corrupt_meta_is_exit_2(model_copy: Path, toy_labels: Path) -> None:

@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-import joblib
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import framing
+import framing.model
 from framing.model import Model, load_model
 from framing.score import BATCH, ArticleScore, predict, predict_sentences
 from framing.segment import split_sentences
@@ -302,9 +302,9 @@ def test_default_model_is_loaded_once(monkeypatch: pytest.MonkeyPatch) -> None:
     assert framing.load_model() is first
 
     def no_reload(*args: object, **kwargs: object) -> None:
-        raise AssertionError("the model was unpickled again")
+        raise AssertionError("the model was read again")
 
-    monkeypatch.setattr(joblib, "load", no_reload)
+    monkeypatch.setattr(framing.model, "_load_data", no_reload)
     a = predict("The militants were killed.")
     b = predict("The militants were killed.")
     assert a.profile == b.profile
@@ -364,3 +364,61 @@ def test_predict_never_raises_and_offsets_point_back(text: str, model: Model) ->
         assert all(frame_id in s.frames for s in ev)
     assert all(0.0 <= p <= 1.0 for p in result.profile.values())
     assert json.loads(json.dumps(result.to_dict())) == result.to_dict()
+
+
+# --- API arguments (issue 9 finding 8): wrong types are a TypeError that says what to pass ------
+
+@pytest.mark.parametrize(("text", "named"), [(None, "NoneType"), (b"Troops fired.", "bytes"), (3, "int"),
+                                             (["a"], "list")])
+def test_predict_refuses_what_is_not_text(text: object, named: str, model: Model) -> None:
+    with pytest.raises(TypeError) as info:
+        predict(text, model=model)  # type: ignore[arg-type]
+    assert str(info.value).startswith(f"predict takes the article's text as str, not {named}")
+    if named == "bytes":
+        assert str(info.value).endswith("; decode bytes first (text.decode('utf-8'))")
+
+
+@pytest.mark.parametrize(("sentences", "message"), [
+    ([None], "predict_sentences: sentence 0 is NoneType, not str"),
+    (["fine", b"bytes"], "predict_sentences: sentence 1 is bytes, not str"),
+    ("one string", "predict_sentences takes a list of sentences; for an article use predict()"),
+    (3, "predict_sentences takes a list of str, not int"),
+])
+def test_predict_sentences_refuses_what_is_not_a_list_of_text(sentences: object, message: str,
+                                                              model: Model) -> None:
+    with pytest.raises(TypeError) as info:
+        predict_sentences(sentences, model=model)  # type: ignore[arg-type]
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize("given", ["models/default", Path("models/default")])
+def test_a_path_for_model_says_to_load_it(given: object) -> None:
+    for call in (lambda: predict("Troops fired.", model=given),  # type: ignore[arg-type]
+                 lambda: predict_sentences(["Troops fired."], model=given),  # type: ignore[arg-type]
+                 lambda: framing.explain("Troops fired.", model=given)):  # type: ignore[arg-type]
+        with pytest.raises(TypeError) as info:
+            call()
+        assert "model must be a framing.Model" in str(info.value)
+        assert "framing.load_model(path)" in str(info.value)
+
+
+@pytest.mark.parametrize(("kwargs", "error", "message"), [
+    ({"threshold": "0.5"}, TypeError, "threshold must be a number between 0 and 1, not str"),
+    ({"threshold": True}, TypeError, "threshold must be a number between 0 and 1, not bool"),
+    ({"top": 2.5}, TypeError, "top must be an int, not float"),
+])
+def test_predict_refuses_options_of_the_wrong_type(kwargs: dict, error: type, message: str,
+                                                   model: Model) -> None:
+    with pytest.raises(error) as info:
+        predict("Troops fired.", model=model, **kwargs)
+    assert str(info.value) == message
+
+
+def test_terms_are_computed_for_the_evidence_only_without_sentences(model: Model) -> None:
+    text = "\n".join(seed_text(p) for p in SEEDS)
+    full = predict(text, model=model, top=2)
+    lean = predict(text, model=model, top=2, sentences=False)
+    assert lean.sentences == []
+    assert {f: [(s.index, s.terms) for s in ss] for f, ss in lean.evidence.items()} == {
+        f: [(s.index, s.terms) for s in ss] for f, ss in full.evidence.items()}
+    assert all(s.terms for ss in lean.evidence.values() for s in ss)
