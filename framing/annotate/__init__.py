@@ -76,7 +76,7 @@ def open_session(
             if any(d.event == "label" for d in decisions):  # a restart ranks as it left off
                 suggestions.refit(decisions)
         queue = Queue(units.units, order, seed=seed, suggestions=suggestions)
-        sha = (loaded.meta.get("artifact") or {}).get("sha256") if loaded is not None else None
+        sha = loaded.sha256 if loaded is not None else None
         return Session(source=units, journal=journal, codebook=book, queue=queue,
                        suggestions=suggestions, updater=updater, blind=blind, model_sha256=sha)
     except BaseException:
