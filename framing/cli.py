@@ -49,44 +49,6 @@ def user_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-@labels_app.command("check")
-@user_errors
-def labels_check(
-    labels: Annotated[Path | None, typer.Argument(
-        help="Label CSV file or directory of them (default: the shipped seed labels and the "
-             "constructed corpus in labels/constructed/).")] = None,
-    codebook: Annotated[Path | None, typer.Option(dir_okay=False, help="Codebook TOML (default: the "
-                                                  "shipped codebook).")] = None,
-    seeds: Annotated[Path | None, typer.Option(help="Directory of the labelled articles (default: "
-                                               "the shipped seed articles).")] = None,
-) -> None:
-    """Validate hand labels against the codebook and the article texts."""
-    from framing.codebook import load_codebook
-    from framing.labels import DEFAULT_CORPUS, DEFAULT_CORPUS_ARTICLES, check_labels
-    from framing.resources import shipped
-
-    book = load_codebook(codebook or shipped("labels", "codebook.toml"))
-    targets = [(labels or shipped("labels"), seeds or shipped("seeds"))]
-    if labels is None and DEFAULT_CORPUS.exists():
-        targets.append((DEFAULT_CORPUS, DEFAULT_CORPUS_ARTICLES))
-    failed = 0
-    for path, articles in targets:
-        report = check_labels(path, book, articles)
-        for problem in report.problems:
-            err(str(problem))
-        typer.echo(f"{path}: {report.sentences} labelled sentences")
-        width = max(len(f) for f in report.counts)
-        for frame_id, count in report.counts.items():
-            typer.echo(f"  {frame_id:<{width}}  {count:>4}")
-        for warning in report.warnings:
-            err(f"warning: {warning}")
-        if not report.ok:
-            err(f"{len(report.problems)} problem(s) found in {path}")
-            failed += 1
-    if failed:
-        raise typer.Exit(1)
-
-
 LabelsOpt = Annotated[Path | None, typer.Option(
     "--labels", help="Labelled data: CSV, TSV or JSONL file, or a directory of CSVs.")]
 ShippedLabelsOpt = Annotated[bool, typer.Option(
@@ -129,6 +91,72 @@ CorpusOpt = Annotated[Path | None, typer.Option(
 NestedOpt = Annotated[bool | None, typer.Option(
     "--nested/--no-nested", help="Score by nested CV (honest, slower) or report the selection "
     "CV (optimistic). Default: nested up to 5,000 texts.", show_default=False)]
+
+
+@labels_app.command("check")
+@user_errors
+def labels_check(
+    labels: Annotated[Path | None, typer.Argument(
+        help="Labels file (CSV, TSV, JSONL) or directory of CSVs; any file `framing train "
+             "--labels` reads (default: the seed labels in labels/ and the constructed corpus in "
+             "labels/constructed/).")] = None,
+    codebook: Annotated[Path | None, typer.Option(
+        dir_okay=False, help="Codebook TOML to check frame ids against (default: the shipped "
+                             "codebook for the seed format; none for other files).")] = None,
+    seeds: Annotated[Path | None, typer.Option(
+        help="Directory of the labelled articles: check the seed format's offsets and coverage "
+             "against it (default: seeds/ for files in the seed format).")] = None,
+    text_column: TextColumn = "text",
+    frames_column: FramesColumn = "frames",
+    separator: Separator = ";",
+    group_column: GroupColumn = "article",
+) -> None:
+    """Validate hand labels: every problem as file:line: message, then counts per frame.
+
+    Files with the seed header (article,index,start,end,text,frames,note) are checked against
+    their article texts too; any other file as `framing train --labels` would read it."""
+    from framing.codebook import load_codebook
+    from framing.labels import (
+        DEFAULT_CODEBOOK,
+        DEFAULT_CORPUS,
+        DEFAULT_CORPUS_ARTICLES,
+        DEFAULT_LABELS,
+        check_labelled,
+        check_labels,
+        is_seed_format,
+    )
+    from framing.resources import shipped
+
+    targets: list[tuple[Path, Path | None]]
+    if labels is None:
+        targets = [(DEFAULT_LABELS, seeds or shipped("seeds"))]
+        if DEFAULT_CORPUS.exists():
+            targets.append((DEFAULT_CORPUS, DEFAULT_CORPUS_ARTICLES))
+    elif seeds is not None or is_seed_format(labels):
+        targets = [(labels, seeds or shipped("seeds"))]
+    else:
+        targets = [(labels, None)]
+    failed = 0
+    for path, articles in targets:
+        if articles is not None:
+            report = check_labels(path, load_codebook(codebook or DEFAULT_CODEBOOK), articles)
+        else:
+            report = check_labelled(path, codebook=load_codebook(codebook) if codebook else None,
+                                    text_column=text_column, frames_column=frames_column,
+                                    separator=separator, group_column=group_column or None)
+        for problem in report.problems:
+            err(str(problem))
+        typer.echo(f"{path}: {report.sentences} labelled sentences")
+        width = max((len(f) for f in report.counts), default=0)
+        for frame_id, count in report.counts.items():
+            typer.echo(f"  {frame_id:<{width}}  {count:>4}")
+        for warning in report.warnings:
+            err(f"warning: {warning}")
+        if not report.ok:
+            err(f"{len(report.problems)} problem(s) found in {path}")
+            failed += 1
+    if failed:
+        raise typer.Exit(1)
 
 
 class Progress:
@@ -873,6 +901,201 @@ def _score_html(inputs: list[str], model: Path | None, threshold: float | None, 
 
 
 # --- end of corpus commands ---------------------------------------------------------------
+
+# --- Hand-labelling: annotate, labels agree/merge/export/import (framing.annotate, .agree,
+# .interchange) ---------------------------------------------------------------------------
+
+@app.command("annotate")
+@user_errors
+def annotate_cli(
+    source: Annotated[Path, typer.Argument(help="Directory of .txt/.html articles, a corpus file "
+                                           "(.jsonl, .csv, .tsv, .parquet), or a labels file to review.")],
+    labels: Annotated[Path, typer.Option("--labels", help="Labels CSV to write (its journal "
+                                         "OUT.journal.jsonl is written beside it).")],
+    annotator: Annotated[str, typer.Option(help="Your name; each coder writes their own --labels "
+                                           "file.")],
+    codebook: Annotated[Path | None, typer.Option(help="Codebook TOML: the frames to label "
+                                                  "(default: labels/codebook.toml, else the "
+                                                  "model's frames).")] = None,
+    model: ModelOpt = None,
+    order: Annotated[str, typer.Option(help="active (most uncertain first, across articles), "
+                                       "random (reproducible with --seed) or document.")] = "active",
+    seed: Annotated[int, typer.Option(help="Seed of the random order and of ties.")] = 0,
+    blind: Annotated[bool, typer.Option("--blind", help="Hide the model's suggestions (for a "
+                                        "validation sample).")] = False,
+    retrain_every: Annotated[int, typer.Option(min=0, help="With --order active: update the "
+                                               "model in the background every N labels (0: "
+                                               "never).")] = 20,
+    host: Annotated[str, typer.Option(help="Address to listen on; anything but 127.0.0.1 needs "
+                                      "the access token printed at start-up.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8765,
+    id_column: Annotated[str, typer.Option(help="Corpus: column holding each article's id.")] = "id",
+    text_column: TextColumn = "text",
+    frames_column: FramesColumn = "frames",
+) -> None:
+    """Label sentences in the browser, with model suggestions and active ordering."""
+    import secrets
+
+    import uvicorn
+
+    from framing.annotate import create_app, open_session
+
+    session = open_session(source, labels, annotator, codebook=codebook, model=model, order=order,
+                           seed=seed, blind=blind, retrain_every=retrain_every, id_column=id_column,
+                           text_column=text_column, frames_column=frames_column)
+    local = host in ("127.0.0.1", "localhost", "::1")
+    token = None if local else secrets.token_urlsafe(24)
+    allowed = {f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"} if local else None
+    app_ = create_app(session, token=token, allowed_hosts=allowed)
+    state = session.journal.state
+    shown = f"[{host}]" if ":" in host else host
+    address = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
+    if session.journal.dropped_partial:
+        err(f"warning: {session.journal.path}: a half-written last line (from a crash) was dropped")
+    typer.echo(f"{len(session.source.units)} units from {source}; {state.labelled} labelled and "
+               f"{state.skipped} skipped so far by {annotator} in {labels}")
+    typer.echo(f"framing annotate: open {address}  (Ctrl-C to stop; every decision is saved at once)")
+    sys.stdout.flush()
+    try:
+        uvicorn.run(app_, host=host, port=port, log_level="warning", server_header=False,
+                    access_log=False)
+    finally:
+        session.journal.close()
+
+
+
+
+CodingFiles = Annotated[list[Path], typer.Argument(help="Each coder's labels file (any file "
+                                                   "`framing train --labels` reads).")]
+
+
+def _codings(files: list[Path], text_column: str, frames_column: str, separator: str) -> list[Any]:
+    from framing.agree import read_coding
+
+    return [read_coding(f, text_column=text_column, frames_column=frames_column, separator=separator)
+            for f in files]
+
+
+@labels_app.command("agree")
+@user_errors
+def labels_agree_cli(
+    files: CodingFiles,
+    codebook: Annotated[Path | None, typer.Option(help="Codebook TOML: report every frame in it "
+                                                  "(default: the frames found in the files).")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    disagreements: Annotated[Path | None, typer.Option(help="Write the disagreements here as CSV "
+                                                       "(one column per coder, to adjudicate).")] = None,
+    bootstrap: Annotated[int, typer.Option(min=10, help="Bootstrap resamples for the 95% "
+                                           "intervals.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
+    text_column: TextColumn = "text",
+    frames_column: FramesColumn = "frames",
+    separator: Separator = ";",
+) -> None:
+    """Agreement per frame: Cohen's kappa (two coders) or Krippendorff's alpha (more)."""
+    from framing import agree as a
+    from framing.atomic import write_text_atomic
+    from framing.codebook import load_codebook
+
+    if fmt not in ("table", "json"):
+        raise typer.BadParameter(f"--format must be table or json, not {fmt!r}")
+    if len(files) < 2:
+        raise typer.BadParameter("give at least two coders' files")
+    frames = load_codebook(codebook).ids if codebook else None
+    result = a.agree(_codings(files, text_column, frames_column, separator), frames=frames,
+                     bootstrap=bootstrap, seed=seed)
+    typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) if fmt == "json"
+               else a.render_table(result))
+    if disagreements is not None:
+        write_text_atomic(disagreements, a.disagreements_csv(result))
+        err(f"{len(result.disagreements)} disagreement(s) written to {disagreements}")
+
+
+@labels_app.command("merge")
+@user_errors
+def labels_merge_cli(
+    files: CodingFiles,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Gold labels CSV to write.")],
+    adjudication: Annotated[Path | None, typer.Option(help="CSV of decided units (article, start, "
+                                                      "end or text, and frames); overrides the "
+                                                      "coders for every unit it lists.")] = None,
+    unresolved: Annotated[Path | None, typer.Option(help="Write the tied units here, as an "
+                                                    "adjudication file to fill in.")] = None,
+    min_coders: Annotated[int, typer.Option(min=1, help="Leave out units coded by fewer coders "
+                                            "(unless adjudicated).")] = 2,
+    text_column: TextColumn = "text",
+    frames_column: FramesColumn = "frames",
+    separator: Separator = ";",
+) -> None:
+    """Gold labels: a frame is kept when most of a unit's coders gave it; ties go to adjudication."""
+    from framing import agree as a
+    from framing.atomic import write_text_atomic
+
+    codings = _codings(files, text_column, frames_column, separator)
+    judged = a.read_coding(adjudication, name="adjudicator") if adjudication else None
+    gold = a.merge(codings, adjudication=judged, min_coders=min_coders)
+    write_text_atomic(output, a.gold_csv(gold))
+    typer.echo(f"wrote {len(gold.rows)} gold label(s) to {output} ({gold.adjudicated} adjudicated)")
+    if gold.unresolved:
+        if unresolved is not None:
+            write_text_atomic(unresolved, a.unresolved_csv(gold, [c.name for c in codings]))
+        where = (f"written to {unresolved}; fill in its frames column and pass it as --adjudication"
+                 if unresolved else "pass --unresolved FILE to write them for adjudication")
+        err(f"warning: {len(gold.unresolved)} unit(s) tied and left out, {where}")
+
+
+@labels_app.command("export")
+@user_errors
+def labels_export_cli(
+    labels: Annotated[Path, typer.Argument(help="Labels file to export (CSV, TSV, JSONL).")],
+    to: Annotated[str, typer.Option("--to", help="label-studio (JSON tasks) or doccano (JSONL).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")],
+    config: Annotated[Path | None, typer.Option(help="label-studio: also write a labelling "
+                                                "config (XML) for the codebook's frames.")] = None,
+    codebook: Annotated[Path, typer.Option(help="Codebook TOML, for --config.")] = Path(
+        "labels/codebook.toml"),
+    text_column: TextColumn = "text",
+    frames_column: FramesColumn = "frames",
+    separator: Separator = ";",
+) -> None:
+    """Write labels in the format Label Studio or doccano imports."""
+    from framing.atomic import write_text_atomic
+    from framing.interchange import export_labels, label_studio_config
+
+    text = export_labels(labels, to, text_column=text_column, frames_column=frames_column,
+                         separator=separator)
+    write_text_atomic(output, text)
+    typer.echo(f"wrote {to} labels to {output}")
+    if config is not None:
+        from framing.codebook import load_codebook
+
+        book = load_codebook(codebook)
+        write_text_atomic(config, label_studio_config([(f.id, f.name) for f in book.frames]))
+        typer.echo(f"wrote the Label Studio labelling config to {config}")
+
+
+@labels_app.command("import")
+@user_errors
+def labels_import_cli(
+    export: Annotated[Path, typer.Argument(help="A Label Studio JSON export or a doccano JSONL "
+                                           "export.")],
+    source: Annotated[str, typer.Option("--from", help="label-studio or doccano.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Labels CSV to write.")],
+    codebook: Annotated[Path | None, typer.Option(help="Codebook TOML: refuse frames not in "
+                                                  "it.")] = None,
+) -> None:
+    """Read labels exported from Label Studio or doccano into a labels CSV."""
+    from framing.atomic import write_text_atomic
+    from framing.interchange import import_labels
+
+    known = None
+    if codebook is not None:
+        from framing.codebook import load_codebook
+
+        known = set(load_codebook(codebook).ids)
+    text, rows = import_labels(export, source, known=known)
+    write_text_atomic(output, text)
+    typer.echo(f"wrote {rows} labelled row(s) from {source} to {output}")
 
 
 def main() -> None:

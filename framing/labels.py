@@ -176,6 +176,25 @@ def _jsonl_rows(path: Path, text: str, frames_column: str,
         yield number, {k: "" if v is None else str(v) for k, v in record.items()}
 
 
+def labelled_rows(path: str | Path, *, frames_column: str = "frames",
+                  separator: str = ";") -> Iterator[tuple[int, dict[str, str]]]:
+    """Yield ``(line, row)`` of a CSV, TSV or JSONL labels file, cells as strings.
+
+    A JSONL frames list is joined with ``separator``. Raises LabelError with ``file:line``
+    for a file that cannot be read, bad CSV or bad JSON.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in TABULAR_SUFFIXES and suffix not in JSONL_SUFFIXES:
+        raise LabelError(f"{path}: unknown labels format '{suffix}'; use .csv, .tsv or .jsonl")
+    text = _read_text(path)
+    delimiter = TABULAR_SUFFIXES.get(suffix)
+    if delimiter is not None:
+        yield from _tabular_rows(path, text, delimiter)
+    else:
+        yield from _jsonl_rows(path, text, frames_column, separator)
+
+
 def _header(path: Path, text: str, delimiter: str | None) -> list[str]:
     if delimiter is None:  # the first record's keys; a bad first line is reported as such
         first = next(_jsonl_rows(path, text, frames_column="", separator=""), None)
@@ -420,6 +439,160 @@ def _check_row(row: dict[str, str], codebook: Codebook, seeds_dir: Path,
         found.append(f"text not found at offsets {start}-{end} of '{article}' "
                      f"(there: {actual[:40]!r}); fix the offsets or the text")
     return found
+
+
+def is_seed_format(path: str | Path) -> bool:
+    """Whether ``path`` (a CSV file, or a directory of them) has exactly the seed file's header."""
+    path = Path(path)
+    files = sorted(path.glob("*.csv")) if path.is_dir() else [path]
+    if not files or any(f.suffix.lower() != ".csv" for f in files):
+        return False
+    for file in files:
+        try:
+            with open(file, encoding="utf-8-sig", newline="") as fh:
+                header = next(csv.reader(fh), [])
+        except (OSError, UnicodeDecodeError, csv.Error):
+            return False
+        if sorted(header) != sorted(SEED_COLUMNS):
+            return False
+    return True
+
+
+def check_labelled(
+    path: str | Path,
+    *,
+    codebook: Codebook | None = None,
+    text_column: str = "text",
+    frames_column: str = "frames",
+    separator: str = ";",
+    group_column: str | None = "article",
+) -> LabelReport:
+    """Validate any file ``framing train --labels`` reads (CSV, TSV, JSONL, or a directory of CSVs).
+
+    Reports every problem as ``file:line: message``: unreadable or non-UTF-8 files, missing
+    columns, bad CSV (reading stops there) or bad JSON lines (each reported, reading goes on),
+    empty texts, frame ids not in ``codebook`` (when given), records without the group
+    column, and the same unit labelled twice. Never raises for a bad row.
+    """
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(path.glob("*.csv"))
+        if not files:
+            return LabelReport([Problem(str(path), 0, "no .csv label files here")],
+                               dict.fromkeys(codebook.ids, 0) if codebook else {}, 0, [])
+    else:
+        files = [path]
+    problems: list[Problem] = []
+    counts: Counter[str] = Counter()
+    sentences = 0
+    for file in files:
+        found, n = _check_labelled_file(file, codebook, counts, text_column=text_column,
+                                        frames_column=frames_column, separator=separator,
+                                        group_column=group_column)
+        problems.extend(found)
+        sentences += n
+    ids = codebook.ids if codebook else sorted(counts)
+    ordered = {f: counts.get(f, 0) for f in ids}
+    warnings = [f"frame '{f}' has only {n} example(s) (fewer than {MIN_EXAMPLES}); "
+                "label more sentences that invoke it" for f, n in ordered.items() if n < MIN_EXAMPLES]
+    return LabelReport(problems=problems, counts=ordered, sentences=sentences, warnings=warnings)
+
+
+def _general_rows(file: Path, text: str, frames_column: str, separator: str,
+                  problems: list[Problem]) -> Iterator[tuple[int, dict[str, str]]]:
+    """Rows of a labels file; bad JSON lines become problems and reading goes on."""
+    name = str(file)
+    delimiter = TABULAR_SUFFIXES.get(file.suffix.lower())
+    if delimiter is not None:
+        yield from _tabular_rows(file, text, delimiter)
+        return
+    for number, line in enumerate(_lines(text), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            problems.append(Problem(name, number, f"not valid JSON ({exc.msg}); each line must be "
+                                    "one JSON object"))
+            continue
+        if not isinstance(record, dict):
+            problems.append(Problem(name, number, "a JSON object is expected on each line"))
+            continue
+        frames = record.get(frames_column)
+        if isinstance(frames, list):
+            record[frames_column] = separator.join(str(f) for f in frames)
+        yield number, {k: "" if v is None else str(v) for k, v in record.items()}
+
+
+def _check_labelled_file(file: Path, codebook: Codebook | None, counts: Counter[str], *,
+                         text_column: str, frames_column: str, separator: str,
+                         group_column: str | None) -> tuple[list[Problem], int]:
+    name = str(file)
+    suffix = file.suffix.lower()
+    if suffix not in TABULAR_SUFFIXES and suffix not in JSONL_SUFFIXES:
+        return [Problem(name, 0, f"unknown labels format '{suffix}'; use .csv, .tsv or .jsonl")], 0
+    try:
+        text = _read_text(file)
+    except LabelError as exc:
+        return [Problem(name, 0, str(exc).removeprefix(f"{name}: "))], 0
+    if not text.strip():
+        return [Problem(name, 0, "the file is empty; it needs a header and labelled rows")], 0
+    problems: list[Problem] = []
+    delimiter = TABULAR_SUFFIXES.get(suffix)
+    if delimiter is not None:
+        columns = next(csv.reader(_lines(text), delimiter=delimiter), [])
+        for column, option in ((text_column, "--text-column"), (frames_column, "--frames-column")):
+            if column not in columns:
+                problems.append(Problem(name, 1, f"no column '{column}' (columns: "
+                                        f"{', '.join(columns) or 'none'}); name the right one with {option}"))
+        if problems:
+            return problems, 0
+    seen: dict[str, int] = {}
+    first_keys: set[str] | None = None
+    rows = 0
+    try:
+        for line, row in _general_rows(file, text, frames_column, separator, problems):
+            rows += 1
+            if text_column not in row or frames_column not in row:
+                missing = [c for c in (text_column, frames_column) if c not in row]
+                problems.append(Problem(name, line, f"no '{', '.join(missing)}' field; name the "
+                                        "right ones with --text-column / --frames-column"))
+                continue
+            body = row[text_column]
+            bad = False
+            if not body.strip():
+                problems.append(Problem(name, line, f"empty text; remove the row or fill in '{text_column}'"))
+                bad = True
+            frames = split_frames(row[frames_column], separator)
+            if codebook is not None:
+                for frame_id in frames:
+                    if frame_id not in codebook:
+                        problems.append(Problem(name, line, codebook.unknown_frame_message(frame_id)))
+                        bad = True
+            if first_keys is None:
+                first_keys = set(row)
+            elif group_column and group_column in first_keys and group_column not in row:
+                problems.append(Problem(name, line, f"no '{group_column}' field; give every record "
+                                        "one, as the first record has"))
+            group = row.get(group_column, "") if group_column else ""
+            start, end = row.get("start", ""), row.get("end", "")
+            spans = bool(group) and start.isdigit() and end.isdigit()
+            key = f"{group}@{start}:{end}" if spans else f"{group}|{body}"
+            if key in seen:
+                problems.append(Problem(name, line, f"the same unit as line {seen[key]} (same "
+                                        f"{'article and offsets' if '@' in key else 'text'}); "
+                                        "label each unit once"))
+                bad = True
+            seen.setdefault(key, line)
+            if not bad:
+                counts.update(set(frames))
+    except LabelError as exc:  # bad CSV: reading stopped there
+        where = re.match(rf"{re.escape(name)}:(\d+): (.*)", str(exc), re.DOTALL)
+        problems.append(Problem(name, int(where[1]), where[2]) if where
+                        else Problem(name, 0, str(exc).removeprefix(f"{name}: ")))
+    if rows == 0 and not problems:
+        problems.append(Problem(name, 0, "no labelled rows under the header"))
+    return problems, rows
 
 
 DEFAULT_LABELS = shipped("labels")

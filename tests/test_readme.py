@@ -28,6 +28,10 @@ ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 BLOCK = re.compile(r"```(\w+)\n(.*?)```", re.DOTALL)
 NEEDS_CLUSTER = ("--scheduler", "tcp://")
+# `framing annotate` serves a page until stopped: here a scripted coder labels every sentence
+# through the app in-process instead (tests/test_annotate_browser.py drives the real server),
+# ticking a frame when the sentence holds one of the frame's codebook cue terms.
+CODERS = {"alice": slice(None), "bob": slice(None, -1)}  # which of a frame's cue terms they go by
 
 
 def _blocks(kind: str) -> list[str]:
@@ -97,9 +101,36 @@ def test_readme_command(command: str, expected: int, workdir: Path,
     if any(marker in command for marker in NEEDS_CLUSTER):
         pytest.skip("needs a running Dask scheduler; tests/test_cluster.py runs this path")
     monkeypatch.chdir(workdir)
-    result = CliRunner().invoke(app, shlex.split(command)[1:])
+    argv = shlex.split(command)[1:]
+    if argv[0] == "annotate":
+        from framing.codebook import load_codebook
+
+        cues = CODERS[argv[argv.index("--annotator") + 1]]
+        coder = {f.id: tuple(c.lower() for c in f.cues[cues])
+                 for f in load_codebook(workdir / "labels" / "codebook.toml").frames}
+        monkeypatch.setattr("uvicorn.run", lambda served, **_: _label_everything(served, coder))
+    result = CliRunner().invoke(app, argv)
     assert result.exit_code == expected, f"{command}\n{result.output}"
     assert result.output.strip() or Path(workdir).exists()
+
+
+def _label_everything(served: Any, coder: dict[str, tuple[str, ...]]) -> None:
+    """Label every sentence the page offers, as a coder following ``coder``'s words would."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+        from starlette.testclient import TestClient
+
+    with TestClient(served, base_url="http://127.0.0.1:8765") as client:
+        while 'id="unit"' in (page := client.get("/").text):
+            form = {name: re.search(rf'name="{name}" value="([^"]*)"', page)[1]  # type: ignore[index]
+                    for name in ("csrf", "key")}
+            text = re.search(r'id="unit">(.*?)</p>', page, re.DOTALL)[1].lower()  # type: ignore[index]
+            frames = [f for f, words in coder.items() if any(w in text for w in words)]
+            response = client.post("/decide", data={**form, "frame": frames, "action": "label"},
+                                   follow_redirects=False)
+            assert response.status_code == 303, response.text
 
 
 class _SparkLike:
