@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from collections.abc import Callable, Iterable, Iterator
 from functools import wraps
 from pathlib import Path
@@ -16,6 +15,7 @@ import typer
 
 from framing.errors import FramingError, ModelError, OutputError
 from framing.language import ENGLISH
+from framing.progress import Progress
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Narrative-framing classifier for news: train, score, explain.")
@@ -159,74 +159,6 @@ def labels_check(
         raise typer.Exit(1)
 
 
-class Progress:
-    """The one progress display: call it as ``progress(done, total)`` (total may be None).
-
-    On a terminal it redraws one line on stderr (count, rate, time left), at most 5 times a
-    second and only once the job has run ``delay`` seconds; elsewhere (a log, CI) it writes
-    a plain line at most every ``every`` seconds, so long jobs show life without flooding
-    the log. ``clear()`` before printing another line, ``close()`` when done; it is also a
-    context manager that closes itself.
-
-    Example: ``with Progress("training", "fits") as progress: train(..., progress=progress)``.
-    """
-
-    def __init__(self, what: str, unit: str, *, enabled: bool = True, delay: float = 0.0,
-                 every: float = 30.0, stream: Any = None) -> None:
-        self.what, self.unit, self.enabled, self.delay, self.every = what, unit, enabled, delay, every
-        self.stream = stream if stream is not None else sys.stderr
-        self.terminal = bool(getattr(self.stream, "isatty", lambda: False)())
-        self.start = time.monotonic()
-        # a log gets its first line after ``every`` seconds: short jobs leave no trace there
-        self.drawn, self.shown = (-1e9 if self.terminal else self.start), False
-
-    def __call__(self, done: int, total: int | None) -> None:
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        finished = total is not None and done >= total
-        if now - self.start < self.delay and not (finished and self.shown):
-            return
-        if now - self.drawn < (0.2 if self.terminal else self.every) and not (finished and self.terminal):
-            return
-        self.drawn = now
-        line = self.line(done, total, now - self.start)
-        if self.terminal:
-            self.stream.write(f"\r{line}\033[K")
-        else:
-            self.stream.write(line + "\n")
-        self.stream.flush()
-        self.shown = True
-
-    def line(self, done: int, total: int | None, elapsed: float) -> str:
-        """``what: done/total unit  rate/s  h:mm:ss left``."""
-        rate = done / max(elapsed, 1e-9)
-        line = f"{self.what}: " + (f"{done:,}/{total:,} {self.unit}" if total else f"{done:,} {self.unit}")
-        line += f"  {rate:,.0f}/s" if rate >= 1 else f"  {rate:,.2f}/s"
-        if total and rate > 0:
-            left = max(total - done, 0) / rate
-            line += f"  {int(left // 3600)}:{int(left % 3600 // 60):02d}:{int(left % 60):02d} left"
-        return line
-
-    def clear(self) -> None:
-        """Clear the bar so that another line can be printed (a no-op off a terminal)."""
-        if self.shown and self.terminal:
-            self.stream.write("\r\033[K")
-            self.stream.flush()
-
-    def close(self) -> None:
-        """End the bar's line (a no-op off a terminal or when nothing was shown)."""
-        if self.shown and self.terminal:
-            self.stream.write("\n")
-            self.stream.flush()
-        self.shown = False
-
-    def __enter__(self) -> Progress:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
 def _group_options(group_column: str | None, no_groups: bool) -> tuple[str | None, bool]:
     """(group column, whether it must exist) from --group-column and --no-groups."""
     if no_groups and group_column is not None:
@@ -315,7 +247,6 @@ def train_cli(
     from framing.errors import TrainingError
     from framing.labels import conflicting_duplicates
     from framing.model import save_model
-    from framing.progress import ProgressReporter
     from framing.train import train
 
     if unit not in ("sentence", "article"):
@@ -331,7 +262,7 @@ def train_cli(
                             "one text with a frame id (or pass --frames-column)")
     for warning in conflicting_duplicates(data):
         err(f"warning: {warning}")
-    progress = ProgressReporter("training", quiet=quiet)
+    progress = Progress("training", "fits", enabled=not quiet, delay=3)
     try:
         result = train(data, book, use_codebook=not plain and codebook_used(labels, codebook),
                        unit=unit, progress=progress, search=search, folds=spec, jobs=jobs,
@@ -412,7 +343,6 @@ def evaluate_cli(
     from framing.evaluate import cross_validate, evaluate_model
     from framing.labels import read_labelled
     from framing.model import load_model
-    from framing.progress import ProgressReporter
 
     if fmt not in ("table", "json"):
         raise typer.BadParameter(f"--format must be table or json, not {fmt!r}")
@@ -426,7 +356,7 @@ def evaluate_cli(
         data, book = _load(labels, codebook, text_column=text_column, frames_column=frames_column,
                            separator=separator, group_column=group_column, no_groups=no_groups,
                            corpus=corpus)
-        progress = ProgressReporter("cross-validating", quiet=quiet)
+        progress = Progress("cross-validating", "fits", enabled=not quiet, delay=3)
         try:
             result = cross_validate(data, book, progress=progress, search=search,
                                     use_codebook=not plain and codebook_used(labels, codebook))
@@ -464,7 +394,6 @@ def cv_cli(
 ) -> None:
     """Nested cross-validation on your folds: per-fold and pooled scores, out-of-fold predictions."""
     from framing.evaluate import run_cv, write_predictions
-    from framing.progress import ProgressReporter
 
     if fmt not in ("table", "json"):
         raise typer.BadParameter(f"--format must be table or json, not {fmt!r}")
@@ -472,7 +401,7 @@ def cv_cli(
     data, book = _load(labels, codebook, text_column=text_column, frames_column=frames_column,
                        separator=separator, group_column=group_column, no_groups=no_groups,
                        fold_column=fold_column)
-    progress = ProgressReporter("cross-validating", quiet=quiet)
+    progress = Progress("cross-validating", "fits", enabled=not quiet, delay=3)
     try:
         run = run_cv(data, book, use_codebook=not plain and codebook_used(labels, codebook),
                      search=search, folds=spec, jobs=jobs, progress=progress)

@@ -1,14 +1,11 @@
-"""Progress of long runs (training, cross-validation) on stderr, with the time left.
+"""Progress of long runs (training, cross-validation, corpus scoring) on stderr, with time left.
 
-On a terminal: one bar, redrawn in place at most a few times a second. Otherwise (``nohup``,
-a redirect, a CI log): one plain line at most every :data:`LOG_INTERVAL` seconds (the first
-after that long, so a short run writes nothing), and a closing line with the time taken, so a
-log shows that the run is alive and when it should end without filling up. ``quiet`` shows
-nothing.
-
-This is deliberately small and self-contained: helper B's branch (issue 9) adds one progress
-helper to ``cli.py`` for every command; the two are meant to be unified at merge. What the
-training code needs from either is only a callable ``progress(done, total, phase)``.
+The one progress display of the command line. On a terminal: one line redrawn in place at
+most five times a second (count, rate, time left, and the phase of training). Otherwise
+(``nohup``, a redirect, a CI log): one plain line at most every :data:`LOG_INTERVAL` seconds
+(the first after that long, so a short run writes nothing) and a closing line with the time
+taken, so a log shows that a run is alive and when it should end without filling up.
+Library code only calls ``progress(done, total)`` or ``progress(done, total, phase)``.
 """
 
 from __future__ import annotations
@@ -16,11 +13,10 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from typing import TextIO
+from typing import Any
 
-LOG_INTERVAL = 30.0  # seconds between log lines when stderr is not a terminal
-REDRAW_INTERVAL = 0.2  # seconds between redraws of the bar on a terminal
-BAR_WIDTH = 24
+LOG_INTERVAL = 30.0  # seconds between lines when stderr is not a terminal
+REDRAW_INTERVAL = 0.2  # seconds between redraws on a terminal
 
 
 def clock_text(seconds: float) -> str:
@@ -29,73 +25,89 @@ def clock_text(seconds: float) -> str:
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
-class ProgressReporter:
-    """``progress(done, total, phase)`` that writes a bar or log lines to ``stream``.
+class Progress:
+    """``progress(done, total, phase="")`` that draws a line on a terminal or logs elsewhere.
 
     Parameters
     ----------
-    what:
-        What is running (``"training"``), the start of every line.
-    quiet:
-        Write nothing.
+    what, unit:
+        What is running and what is counted (``"training"``, ``"fits"``).
+    enabled:
+        False writes nothing (``--quiet``, ``--no-progress``).
+    delay:
+        On a terminal, draw nothing until the run has gone on this long (a log waits ``every``).
+    every:
+        Seconds between lines in a log.
     stream, tty, clock:
         Where to write (default stderr), whether it is a terminal (default: ask it), and the
         clock (default ``time.monotonic``); given by tests.
+
+    ``clear()`` before printing another line, ``close()`` when done; it is also a context
+    manager that closes itself.
     """
 
-    def __init__(self, what: str, *, quiet: bool = False, stream: TextIO | None = None,
-                 tty: bool | None = None, clock: Callable[[], float] = time.monotonic) -> None:
-        self.what, self.quiet, self.clock = what, quiet, clock
+    def __init__(self, what: str, unit: str = "fits", *, enabled: bool = True, delay: float = 0.0,
+                 every: float | None = None, stream: Any = None, tty: bool | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.what, self.unit, self.enabled, self.delay = what, unit, enabled, delay
+        self.every = LOG_INTERVAL if every is None else every
         self.stream = stream if stream is not None else sys.stderr
-        self.tty = self.stream.isatty() if tty is None else tty
+        self.terminal = bool(getattr(self.stream, "isatty", lambda: False)()) if tty is None else tty
+        self.clock = clock
         self.start = clock()
-        self.last: float | None = None
+        # a log gets its first line after ``every`` seconds: short jobs leave no trace there
+        self.drawn = -1e18 if self.terminal else self.start
         self.shown = False
-        self.done, self.total = 0, 0
+        self.done: int = 0
+        self.total: int | None = None
 
-    def line(self, done: int, total: int, phase: str) -> str:
-        """The progress text: phase, fits done of all, share, and time left (or elapsed at the end)."""
-        elapsed = self.clock() - self.start
-        share = done / total if total else 1.0
-        text = f"{self.what}: {phase + ', ' if phase else ''}{done}/{total} fits ({share:.0%})"
-        if self.tty:
-            filled = int(BAR_WIDTH * share)
-            text = f"{self.what}: [{'#' * filled}{'.' * (BAR_WIDTH - filled)}] " + text.split(": ", 1)[1]
-        if 0 < done < total:
-            text += f", {clock_text(elapsed / done * (total - done))} left"
-        else:
-            text += f", {clock_text(elapsed)} elapsed"
-        return text
-
-    def __call__(self, done: int, total: int, phase: str = "") -> None:
+    def __call__(self, done: int, total: int | None, phase: str = "") -> None:
         self.done, self.total = done, total
-        if self.quiet:
+        if not self.enabled:
             return
         now = self.clock()
-        interval = REDRAW_INTERVAL if self.tty else LOG_INTERVAL
-        # On a terminal the bar is drawn at once and at the last fit, so it ends full. A log
-        # gets its first line after LOG_INTERVAL (a short run logs nothing), and close()
-        # reports the end of a run that logged.
-        since = now - (self.last if self.last is not None else (self.start - interval if self.tty
-                                                                 else self.start))
-        due = since >= interval or (self.tty and done >= total)
-        if not due:
+        finished = total is not None and done >= total
+        if self.terminal and now - self.start < self.delay and not (finished and self.shown):
             return
-        self.last = now
-        self.shown = True
-        if self.tty:
-            self.stream.write(f"\r{self.line(done, total, phase)}\033[K")
-        else:
-            self.stream.write(self.line(done, total, phase) + "\n")
+        interval = REDRAW_INTERVAL if self.terminal else self.every
+        if now - self.drawn < interval and not (finished and self.terminal):
+            return
+        self.drawn = now
+        line = self.line(done, total, now - self.start, phase)
+        self.stream.write(f"\r{line}\033[K" if self.terminal else line + "\n")
         self.stream.flush()
+        self.shown = True
+
+    def line(self, done: int, total: int | None, elapsed: float, phase: str = "") -> str:
+        """``what: [phase, ]done/total unit  rate/s  h:mm:ss left``."""
+        rate = done / max(elapsed, 1e-9)
+        line = f"{self.what}: {phase + ', ' if phase else ''}"
+        line += f"{done:,}/{total:,} {self.unit}" if total else f"{done:,} {self.unit}"
+        line += f"  {rate:,.0f}/s" if rate >= 1 else f"  {rate:,.2f}/s"
+        if total and rate > 0 and done < total:
+            line += f"  {clock_text(max(total - done, 0) / rate)} left"
+        return line
+
+    def clear(self) -> None:
+        """Clear the line so that another can be printed (a no-op off a terminal)."""
+        if self.shown and self.terminal:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
 
     def close(self) -> None:
-        """End the bar's line (terminal), or log the time taken (when anything was logged)."""
-        if self.quiet or not self.shown:
-            return
-        if self.tty:
-            self.stream.write("\n")
-        else:
-            self.stream.write(f"{self.what}: done, {self.done}/{self.total} fits in "
-                              f"{clock_text(self.clock() - self.start)}\n")
-        self.stream.flush()
+        """End the line on a terminal; in a log that has lines, say how long the run took."""
+        if self.shown:
+            if self.terminal:
+                self.stream.write("\n")
+            else:
+                count = f"{self.done:,}/{self.total:,}" if self.total else f"{self.done:,}"
+                self.stream.write(f"{self.what}: done, {count} {self.unit} in "
+                                  f"{clock_text(self.clock() - self.start)}\n")
+            self.stream.flush()
+        self.shown = False
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -22,8 +22,9 @@ import pytest
 from distributed import LocalCluster
 from typer.testing import CliRunner
 
-from framing.cli import Progress, app
+from framing.cli import app
 from framing.corpus import score_corpus
+from framing.progress import Progress
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parent.parent
@@ -184,9 +185,10 @@ def test_progress_in_a_log_is_a_line_at_most_every_30_seconds() -> None:
     bar(30, 100)
     bar.close()
     lines = stream.getvalue().splitlines()
-    assert [line.split("  ")[0] for line in lines] == ["training: 10/100 fits", "training: 30/100 fits"]
+    assert [line.split("  ")[0] for line in lines] == ["training: 10/100 fits", "training: 30/100 fits",
+                                                       "training: done, 30/100 fits in 0:01:00"]
     assert "\r" not in stream.getvalue() and "\033" not in stream.getvalue()
-    assert all(line.endswith(" left") for line in lines)
+    assert all(line.endswith(" left") for line in lines[:2])
 
 
 def test_progress_disabled_writes_nothing() -> None:
