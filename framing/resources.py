@@ -66,3 +66,18 @@ def _editable_source() -> Path | None:
     if not (info.get("dir_info") or {}).get("editable") or not url.startswith("file://"):
         return None
     return Path(unquote(urlparse(url).path))
+
+
+def display_path(path: str | Path) -> str:
+    """A path as a model records it: shipped data by its name in the repository
+    (``labels/seed_sentences.csv``), wherever the package is installed; any other path as given.
+
+    Models trained on the shipped labels then record the same paths on every machine, which is
+    what the staleness test of the shipped model compares.
+    """
+    resolved = Path(path).resolve()
+    for kind in _PACKAGES:
+        root = _root(kind).resolve()
+        if resolved == root or root in resolved.parents:
+            return str(Path(kind, resolved.relative_to(root))) if resolved != root else kind
+    return str(path)
