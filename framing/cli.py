@@ -125,7 +125,7 @@ def labels_check(
         check_labels,
         is_seed_format,
     )
-    from framing.resources import shipped
+    from framing.resources import display_path, shipped
 
     targets: list[tuple[Path, Path | None]]
     if labels is None:
@@ -146,14 +146,14 @@ def labels_check(
                                     separator=separator, group_column=group_column or None)
         for problem in report.problems:
             err(str(problem))
-        typer.echo(f"{path}: {report.sentences} labelled sentences")
+        typer.echo(f"{display_path(path)}: {report.sentences} labelled sentences")
         width = max((len(f) for f in report.counts), default=0)
         for frame_id, count in report.counts.items():
             typer.echo(f"  {frame_id:<{width}}  {count:>4}")
         for warning in report.warnings:
             err(f"warning: {warning}")
         if not report.ok:
-            err(f"{len(report.problems)} problem(s) found in {path}")
+            err(f"{len(report.problems)} problem(s) found in {display_path(path)}")
             failed += 1
     if failed:
         raise typer.Exit(1)
