@@ -273,7 +273,7 @@ def train_cli(
     meta = result.model.meta
     examples = meta["examples"]
     corpus_part = (f", {examples['corpus_texts']} constructed corpus texts from "
-                   f"{examples['corpus_articles']} articles" if examples["corpus_texts"] else "")
+                   f"{examples['corpus_groups']} group(s)" if examples["corpus_texts"] else "")
     typer.echo(f"trained on {examples['labelled_texts']} labelled texts from {examples['articles']} "
                f"group(s){corpus_part}, plus {examples['constructed_texts']} constructed examples")
     typer.echo("examples per frame (labelled + corpus + constructed):")

@@ -657,7 +657,9 @@ def nested_cv(rows: TrainingRows, cues: dict[str, list[str]], grid: dict[str, li
     result = report(rows.Y[tested], pred[tested], rows.frame_ids, probability[tested])
     what = "labelled (real) texts" if test == (LABELLED,) else "constructed corpus texts"
     how = ("from the user's fold column" if rows.fold is not None
-           else "holding whole articles out" if rows.grouped or test != (LABELLED,)
+           else "holding whole groups out (the constructed corpus is grouped by crisis where its "
+                "articles.csv names them)" if test != (LABELLED,)
+           else "holding whole articles out" if rows.grouped
            else "holding texts out (no groups; identical texts kept together)")
     result["method"] = (f"nested grouped CV on {what}: {len(outer)} outer folds {how}; settings, "
                         "calibration and thresholds chosen inside each fold; codebook examples "
@@ -903,7 +905,7 @@ def train(
                      "articles": len({data.groups[i] for i in range(len(data))
                                       if rows.origin[i] == LABELLED}),
                      "corpus_texts": int(corpus_rows.sum()),
-                     "corpus_articles": len(set(np.asarray(rows.groups)[corpus_rows].tolist())),
+                     "corpus_groups": len(set(np.asarray(rows.groups)[corpus_rows].tolist())),
                      "constructed_texts": int((rows.origin == EXAMPLE).sum()), "per_frame": counts,
                      "grouped": bool(data.grouped),
                      "rows_grouped_with_a_duplicate": int(rows.merged_duplicates)},
