@@ -9,8 +9,6 @@ directory. Run these alone with ``pytest -m browser``.
 from __future__ import annotations
 
 import os
-import shutil
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,21 +28,6 @@ PAYLOAD = ('<img src=x onerror="window.pwned=1"></script><script>window.pwned=2<
 TEXT = ("Fuel prices in Osh rose again, and drivers blocked the main road.\n\n"
         "Officials called the attackers terrorists and bandits. Leaders urged calm and offered talks.\n"
         "The weather was cold.")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.skip("no chromium on PATH: install Debian's chromium to run the browser tests")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("playwright is not installed: pip install -e '.[dev]'")
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        yield launched
-        launched.close()
 
 
 @pytest.fixture
