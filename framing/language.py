@@ -68,8 +68,37 @@ def _latin(words: list[str]) -> bool:
     return sum(ch < "\u0250" for ch in letters) >= 0.95 * len(letters)
 
 
+_TYPECODES = {2: "H", 4: "I", 8: "L"}
+
+
 @lru_cache(maxsize=1)
 def _identifier() -> Any:
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+    """py3langid's identifier, its model unpacked in memory.
 
-    return LanguageIdentifier.from_model_file(MODEL_FILE)
+    py3langid's own loader streams the xz-compressed model through a temporary file, so a full
+    disk or a file-size limit made language detection (an aid, not the job) fail a scoring run.
+    Its model is plain arrays (npz, no pickle): unpacked here into memory (about 70 MB, once a
+    process) and handed to its public ``LanguageIdentifier``. A model of another layout falls
+    back to py3langid's loader.
+    """
+    import io
+    import lzma
+    from array import array
+
+    import numpy as np
+    from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
+
+    with lzma.open(MODEL_DIR / MODEL_FILE) as source:
+        raw = source.read()
+    with np.load(io.BytesIO(raw), allow_pickle=False) as data:
+        if not {"ptc", "pc", "classes", "nextmove", "nextmove_row", "out_feat"} <= set(data.files):
+            return LanguageIdentifier.from_model_file(MODEL_FILE)
+
+        def unsigned(values: np.ndarray) -> array:
+            out = array(_TYPECODES[values.dtype.itemsize])
+            out.frombytes(np.ascontiguousarray(values).tobytes())
+            return out
+
+        return LanguageIdentifier(np.asarray(data["ptc"]), np.asarray(data["pc"]), data["classes"].tolist(),
+                                  unsigned(data["nextmove"]), data["out_feat"].tolist(),
+                                  tk_row=unsigned(data["nextmove_row"]))

@@ -47,3 +47,20 @@ def test_english_with_a_foreign_half_goes_to_the_detector() -> None:
     mixed = ENGLISH + " " + "Протестующие собрались на площади, полиция применила газ. " * 3
     language = detect_language(mixed)
     assert language is not None and language.method == "py3langid"
+
+
+def test_the_detector_writes_nothing_to_disk() -> None:
+    # py3langid's own loader unpacks its model through a temporary file; a full disk or a
+    # file-size limit then failed scoring. With writing forbidden, detection still works.
+    import resource
+    import subprocess
+    import sys
+
+    def no_writes() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
+
+    code = ("from framing.language import detect_language; "
+            "print(detect_language('Протестующие собрались на площади, полиция применила газ.').code)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          preexec_fn=no_writes, timeout=120, check=False)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "ru\n", "")
