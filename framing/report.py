@@ -10,6 +10,7 @@ import io
 import json
 import textwrap
 from collections.abc import Iterable, Iterator
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from framing.model import Model
@@ -138,7 +139,10 @@ def render_table(records: list[dict[str, Any]], model: Model) -> str:
         for f in r["frames"]:
             score = r["profile"][f]
             bar = "#" * round(score * 10)
-            out.append(f"  {model.frame_names[f][:30]:<30} {score:4.2f} {bar:<10} "
+            # The record holds the score to 4 decimals; 0.995 (from 0.99503) is 1.00, not the
+            # 0.99 that formatting the float 0.995 would give.
+            shown = Decimal(str(score)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+            out.append(f"  {model.frame_names[f][:30]:<30} {shown:4.2f} {bar:<10} "
                        f"{r['coverage'][f]:4.0%} of sentences")
             best = (r["evidence"].get(f) or [None])[0]
             if best is not None:

@@ -660,7 +660,10 @@ def test_explain_table(model: Model) -> None:
     assert "foreign_instigation" in frame_lines[0]
     up_lines = [line for line in result.stdout.splitlines() if line.startswith("    up:   ")]
     assert up_lines[0] == "    up:   " + ", ".join(f"{t.term} +{t.weight:.2f}" for t in expected[0].up)
-    assert "cue 'from abroad'" in up_lines[0]
+    # the frame's own cue block speaks for it, and no other frame's cue block does (own cues)
+    assert "all foreign_instigation cue terms" in up_lines[0]
+    others = [f for f in model.frame_ids if f != "foreign_instigation"]
+    assert not [f for f in others if f"all {f} cue terms" in up_lines[0]]
 
 
 def test_explain_json(model: Model) -> None:
