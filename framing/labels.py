@@ -153,27 +153,37 @@ def _tabular_rows(path: Path, text: str, delimiter: str) -> Iterator[tuple[int, 
         raise LabelError(f"{path}:{reader.line_num}: bad CSV ({exc})") from None
 
 
+def _jsonl_record(path: Path, number: int, line: str, frames_column: str,
+                  separator: str) -> dict[str, str]:
+    """One JSONL line as a row of strings (a frames list joined with ``separator``).
+
+    Raises LabelError with ``file:line`` for bad JSON, a line that is no object, or frame ids
+    that are not strings. Training reads through this and ``labels check`` too, so the check
+    refuses exactly what training would.
+    """
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise LabelError(f"{path}:{number}: not valid JSON ({exc.msg}); "
+                         "each line must be one JSON object") from None
+    if not isinstance(record, dict):
+        raise LabelError(f"{path}:{number}: a JSON object is expected on each line")
+    frames = record.get(frames_column)
+    wrong = (next((f for f in frames if not isinstance(f, str)), None) if isinstance(frames, list)
+             else frames if not (frames is None or isinstance(frames, str)) else None)
+    if wrong is not None or (isinstance(frames, list) and None in frames):
+        raise LabelError(f"{path}:{number}: frame ids must be strings, not {json.dumps(wrong)} in "
+                         f"'{frames_column}'; write them as \"id\" or [\"id\", ...]")
+    if isinstance(frames, list):  # JSONL may give frames as a list
+        record[frames_column] = separator.join(frames)
+    return {k: "" if v is None else str(v) for k, v in record.items()}
+
+
 def _jsonl_rows(path: Path, text: str, frames_column: str,
                 separator: str) -> Iterator[tuple[int, dict[str, str]]]:
     for number, line in enumerate(_lines(text), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise LabelError(f"{path}:{number}: not valid JSON ({exc.msg}); "
-                             "each line must be one JSON object") from None
-        if not isinstance(record, dict):
-            raise LabelError(f"{path}:{number}: a JSON object is expected on each line")
-        frames = record.get(frames_column)
-        wrong = (next((f for f in frames if not isinstance(f, str)), None) if isinstance(frames, list)
-                 else frames if not (frames is None or isinstance(frames, str)) else None)
-        if wrong is not None or (isinstance(frames, list) and None in frames):
-            raise LabelError(f"{path}:{number}: frame ids must be strings, not {json.dumps(wrong)} in "
-                             f"'{frames_column}'; write them as \"id\" or [\"id\", ...]")
-        if isinstance(frames, list):  # JSONL may give frames as a list
-            record[frames_column] = separator.join(frames)
-        yield number, {k: "" if v is None else str(v) for k, v in record.items()}
+        if line.strip():
+            yield number, _jsonl_record(path, number, line, frames_column, separator)
 
 
 def labelled_rows(path: str | Path, *, frames_column: str = "frames",
@@ -510,18 +520,9 @@ def _general_rows(file: Path, text: str, frames_column: str, separator: str,
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.append(Problem(name, number, f"not valid JSON ({exc.msg}); each line must be "
-                                    "one JSON object"))
-            continue
-        if not isinstance(record, dict):
-            problems.append(Problem(name, number, "a JSON object is expected on each line"))
-            continue
-        frames = record.get(frames_column)
-        if isinstance(frames, list):
-            record[frames_column] = separator.join(str(f) for f in frames)
-        yield number, {k: "" if v is None else str(v) for k, v in record.items()}
+            yield number, _jsonl_record(file, number, line, frames_column, separator)
+        except LabelError as exc:  # reported as a problem; reading goes on
+            problems.append(Problem(name, number, str(exc).removeprefix(f"{name}:{number}: ")))
 
 
 def _check_labelled_file(file: Path, codebook: Codebook | None, counts: Counter[str], *,

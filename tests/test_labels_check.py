@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from framing.cli import app
 from framing.codebook import load_codebook
+from framing.errors import LabelError
 from framing.labels import check_labelled, is_seed_format, read_labelled
 
 runner = CliRunner()
@@ -110,3 +111,16 @@ def test_cli_default_and_seed_calls_keep_the_seed_check(args: list[str], repo_ro
     result = runner.invoke(app, ["labels", "check", *args])
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[0] == "labels: 96 labelled sentences"
+
+
+def test_jsonl_frames_that_are_not_strings_are_problems_as_training_refuses_them(tmp_path: Path) -> None:
+    path = tmp_path / "mine.jsonl"
+    path.write_text('{"text": "One.", "frames": ["talks"]}\n'
+                    '{"text": "Two.", "frames": [1, "talks"]}\n'
+                    '{"text": "Three.", "frames": "talks"}\n', encoding="utf-8")
+    report = check_labelled(path)
+    assert [str(p) for p in report.problems] == [
+        f"{path}:2: frame ids must be strings, not 1 in 'frames'; write them as \"id\" or [\"id\", ...]"]
+    assert report.sentences == 2  # reading went on past the bad line
+    with pytest.raises(LabelError, match=r":2: frame ids must be strings"):
+        read_labelled(path)
