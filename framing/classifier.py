@@ -174,15 +174,28 @@ def mask_columns(X: sp.csr_matrix, mask: np.ndarray | None) -> sp.csr_matrix:
     zeros it makes; scikit-learn then sorts the indices), without the product: the same
     values in the same order, so liblinear's sums are the same.
     """
+    X = _canonical(X)
+    return X if mask is None else _masked(X, mask, _entry_rows(X))
+
+
+def _canonical(X: Any) -> sp.csr_matrix:
+    """Float64 CSR with sorted indices and no duplicates (what scikit-learn hands liblinear)."""
     X = sp.csr_matrix(X, dtype=np.float64)
     if not X.has_canonical_format:
         X = X.copy()
         X.sum_duplicates()
-    if mask is None:
-        return X
+    return X
+
+
+def _entry_rows(X: sp.csr_matrix) -> np.ndarray:
+    """The row of each stored entry of ``X``."""
+    return np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+
+
+def _masked(X: sp.csr_matrix, mask: np.ndarray, rows: np.ndarray) -> sp.csr_matrix:
+    """:func:`mask_columns` of a canonical ``X``, given :func:`_entry_rows`."""
     keep = np.asarray(mask, dtype=bool)[X.indices] & (X.data != 0)
-    row = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
-    indptr = np.concatenate([[0], np.cumsum(np.bincount(row[keep], minlength=X.shape[0]))])
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(rows[keep], minlength=X.shape[0]))])
     masked = sp.csr_matrix((X.data[keep], X.indices[keep], indptr.astype(X.indices.dtype)),
                            shape=X.shape)
     masked.has_sorted_indices = True
@@ -206,7 +219,8 @@ class FrameClassifier(ClassifierMixin, BaseEstimator):
         self.masks = masks
 
     def fit(self, X: Any, Y: np.ndarray, sample_weight: np.ndarray | None = None) -> FrameClassifier:
-        X = sp.csr_matrix(X)
+        X = _canonical(X)  # once for all frames, not in every fit
+        rows = _entry_rows(X)
         Y = np.asarray(Y)
         n_frames = Y.shape[1]
         masks = list(self.masks) if self.masks is not None else [None] * n_frames
@@ -216,8 +230,9 @@ class FrameClassifier(ClassifierMixin, BaseEstimator):
             if y.min() == y.max():
                 self.estimators_.append(ConstantFrame(bool(y[0]), X.shape[1]))
                 continue
-            self.estimators_.append(fit_regression(mask_columns(X, masks[k]), y, self.C,
-                                                   sample_weight))
+            mask = masks[k]
+            Xk = X if mask is None else _masked(X, mask, rows)
+            self.estimators_.append(fit_regression(Xk, y, self.C, sample_weight))
         self.classes_ = np.arange(n_frames)
         self.n_features_in_ = X.shape[1]
         self.calibration_ = np.tile([1.0, 0.0], (n_frames, 1))
