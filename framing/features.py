@@ -37,6 +37,15 @@ class CueFeatures(TransformerMixin, BaseEstimator):
         self.cues = cues
 
     def fit(self, X: Iterable[str], y: object = None) -> CueFeatures:
+        self.vectorizer_ = self.structure().fit(X)
+        return self
+
+    def structure(self) -> TfidfVectorizer:
+        """Set the fitted state that does not depend on texts (``frames_``, ``terms_``,
+        ``membership_``); return the cue-term vectoriser, not fitted yet.
+
+        Training fits that vectoriser from counts shared across folds (framing.train).
+        """
         cues = self.cues or {}
         self.frames_ = list(cues)
         terms: dict[str, set[int]] = {}
@@ -47,21 +56,23 @@ class CueFeatures(TransformerMixin, BaseEstimator):
                     terms.setdefault(term, set()).add(column)
         self.terms_ = sorted(terms)
         longest = max((len(t.split()) for t in self.terms_), default=1)
-        self.vectorizer_ = TfidfVectorizer(
-            vocabulary=self.terms_ or ["\u0000"], preprocessor=normalise,
-            token_pattern=TOKEN_PATTERN, ngram_range=(1, longest), sublinear_tf=True,
-            dtype=np.float64,
-        ).fit(X)
         rows = [i for i, t in enumerate(self.terms_) for _ in terms[t]]
         cols = [c for t in self.terms_ for c in sorted(terms[t])]
         self.membership_ = sp.csr_matrix(
             (np.ones(len(rows)), (rows, cols)),
             shape=(max(len(self.terms_), 1), len(self.frames_)),
         )
-        return self
+        return TfidfVectorizer(
+            vocabulary=self.terms_ or ["\u0000"], preprocessor=normalise,
+            token_pattern=TOKEN_PATTERN, ngram_range=(1, longest), sublinear_tf=True,
+            dtype=np.float64,
+        )
 
     def transform(self, X: Iterable[str]) -> sp.csr_matrix:
-        weights = self.vectorizer_.transform(X)
+        return self.with_sums(self.vectorizer_.transform(X))
+
+    def with_sums(self, weights: sp.csr_matrix) -> sp.csr_matrix:
+        """The block from the cue-term TF-IDF weights: those, then one summed column per frame."""
         return sp.hstack([weights, weights @ self.membership_], format="csr")
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:

@@ -14,10 +14,13 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from numbers import Integral
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.base import clone
+from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
 from sklearn.metrics import average_precision_score, brier_score_loss, precision_recall_fscore_support
 from sklearn.model_selection import GroupKFold, KFold, LeaveOneGroupOut
 from sklearn.pipeline import Pipeline
@@ -25,7 +28,7 @@ from sklearn.pipeline import Pipeline
 from framing.classifier import FrameClassifier, apply_scaling, platt_scaling
 from framing.codebook import Codebook
 from framing.errors import TrainingError
-from framing.features import build_features, cue_masks, union_blocks
+from framing.features import CueFeatures, build_features, cue_masks, union_blocks
 from framing.labels import MIN_EXAMPLES, LabelledSet
 from framing.model import Model, environment
 from framing.resources import display_path
@@ -76,6 +79,10 @@ NESTED_MAX_TEXTS = 5_000
 # with 0.05..0.95, 0.79 with 0.3..0.7.
 THRESHOLD_GRID = np.round(np.linspace(0.3, 0.7, 41), 2)
 CALIBRATION_BINS = 10
+# Cross-validation folds take their TF-IDF blocks from counts shared by all folds
+# (TextCounts); False fits every fold's vectorisers from its texts, the reference path (same
+# numbers, much slower) that tests and bench/bench_train_cost.py compare with.
+SHARE_COUNTS = True
 
 # Where a training row comes from. Hand-labelled texts (the seeds, or a user's file) are
 # "labelled"; sentences of the constructed training corpus are "corpus"; the codebook's own
@@ -111,6 +118,11 @@ class TrainingRows:
     @property
     def real(self) -> np.ndarray:
         return np.flatnonzero(self.origin == LABELLED)
+
+    @cached_property
+    def text_counts(self) -> TextCounts:
+        """Term counts of these rows, shared by every fold of a training run."""
+        return TextCounts(self.texts)
 
     @cached_property
     def keys(self) -> list[str]:
@@ -304,28 +316,102 @@ def _fit(rows: TrainingRows, index: np.ndarray, params: dict[str, Any],
     return Pipeline([("features", union), ("classifier", classifier)])
 
 
+class TextCounts:
+    """Term counts of every training row, one matrix per vectoriser setting, shared by all folds.
+
+    A fold's TF-IDF block is fitted on its training rows: a vocabulary (terms in enough of
+    them), then idf from their counts. Counting n-grams is the slow part, and a row's counts do
+    not depend on the fold; so each row is counted once, over the vocabulary of all rows, and a
+    fold takes its rows and the columns of its own vocabulary. The counts are the ones the
+    fold's own ``CountVectorizer.transform`` makes (same values and order: columns sorted by
+    term in both), so the TF-IDF blocks are the same, bit for bit (tests/test_train.py).
+    """
+
+    def __init__(self, texts: list[str]) -> None:
+        self.texts = texts
+        self.matrices: dict[str, sp.csr_matrix] = {}
+
+    @staticmethod
+    def supports(vectorizer: Any) -> bool:
+        """Whether a fold's fit of ``vectorizer`` can be taken from shared counts."""
+        return (isinstance(vectorizer, TfidfVectorizer) and not vectorizer.binary
+                and vectorizer.max_features is None and isinstance(vectorizer.min_df, Integral)
+                and vectorizer.max_df == 1.0 and vectorizer.input == "content")
+
+    def counts(self, vectorizer: TfidfVectorizer) -> sp.csr_matrix:
+        """Counts of every row: over the vectoriser's fixed vocabulary, or every term seen."""
+        settings = {k: v for k, v in vectorizer.get_params().items()
+                    if k not in ("min_df", "max_df", "norm", "use_idf", "smooth_idf", "sublinear_tf")}
+        key = repr(sorted(settings.items(), key=str))
+        if key not in self.matrices:
+            every = clone(vectorizer).set_params(min_df=1, max_df=1.0).fit(self.texts)
+            # CountVectorizer.transform: the raw counts a fitted TfidfVectorizer weighs
+            self.matrices[key] = CountVectorizer.transform(every, self.texts)
+        return self.matrices[key]
+
+    def fit_block(self, vectorizer: TfidfVectorizer, train: np.ndarray,
+                  test: np.ndarray) -> tuple[sp.csr_matrix, sp.csr_matrix] | None:
+        """TF-IDF of the ``train`` and ``test`` rows, as ``vectorizer`` fitted on the ``train``
+        rows would make them; None when the fit would fail (to fail there, as it does)."""
+        counts = self.counts(vectorizer)
+        train_counts = counts[train]
+        if vectorizer.vocabulary is None:  # terms in enough training rows, in term order
+            df = np.bincount(train_counts.indices, minlength=counts.shape[1])
+            kept = np.flatnonzero((df > 0) & (df >= vectorizer.min_df))
+            if len(kept) == 0:
+                return None
+            train_counts, test_counts = train_counts[:, kept], counts[test][:, kept]
+        else:
+            test_counts = counts[test]
+        for matrix in (train_counts, test_counts):
+            matrix.sort_indices()
+        tfidf = TfidfTransformer(norm=vectorizer.norm, use_idf=vectorizer.use_idf,
+                                 smooth_idf=vectorizer.smooth_idf,
+                                 sublinear_tf=vectorizer.sublinear_tf).fit(train_counts)
+        return tfidf.transform(train_counts), tfidf.transform(test_counts)
+
+
 class _FoldFeatures:
     """Feature blocks of one fold, fitted once per block setting and reused across the grid.
 
     Only the classifier's settings and the cue weight change nothing in the vectorisers (the
-    slow part), so each block is fitted once per (block setting, fold). The blocks are exactly
-    the pipeline's (same transformers, same weights), so scores equal fitting the full
-    pipeline each time.
+    slow part), so each block is fitted once per (block setting, fold), from the counts shared
+    by all folds (:class:`TextCounts`) where it can be. The blocks are exactly the pipeline's
+    (same transformers, same weights), so scores equal fitting the full pipeline each time.
     """
 
     def __init__(self, rows: TrainingRows, train: np.ndarray, test: np.ndarray,
                  cues: dict[str, list[str]]) -> None:
-        self.train_texts = [rows.texts[i] for i in train]
-        self.test_texts = [rows.texts[i] for i in test]
+        self.rows, self.train, self.test = rows, train, test
         self.cues = cues
+        self.shared = shared_counts(rows)
         self.blocks: dict[tuple[Any, ...], tuple[Any, Any, Any]] = {}
 
     def _block(self, key: tuple[Any, ...], transformer: Any) -> tuple[Any, Any, Any]:
         if key not in self.blocks:
-            fitted = transformer.fit(self.train_texts)
-            self.blocks[key] = (fitted, fitted.transform(self.train_texts),
-                                fitted.transform(self.test_texts))
+            self.blocks[key] = self._from_counts(transformer) or self._fitted(transformer)
         return self.blocks[key]
+
+    def _from_counts(self, transformer: Any) -> tuple[Any, Any, Any] | None:
+        if self.shared is None:
+            return None
+        cue = isinstance(transformer, CueFeatures)
+        vectorizer = transformer.structure() if cue else transformer
+        if not TextCounts.supports(vectorizer):
+            return None
+        made = self.shared.fit_block(vectorizer, self.train, self.test)
+        if made is None:
+            return None
+        train_x, test_x = made
+        if cue:
+            train_x, test_x = transformer.with_sums(train_x), transformer.with_sums(test_x)
+        return transformer, train_x, test_x
+
+    def _fitted(self, transformer: Any) -> tuple[Any, Any, Any]:
+        train_texts = [self.rows.texts[i] for i in self.train]
+        fitted = transformer.fit(train_texts)
+        return (fitted, fitted.transform(train_texts),
+                fitted.transform([self.rows.texts[i] for i in self.test]))
 
     def matrices(self, params: dict[str, Any]) -> tuple[Any, Any, list[tuple[str, Any, int]]]:
         union = build_features(self.cues, **_features_only(params))
@@ -339,6 +425,14 @@ class _FoldFeatures:
             blocks.append((name, fitted, train_x.shape[1]))
         return (sp.hstack([p[0] for p in parts], format="csr"),
                 sp.hstack([p[1] for p in parts], format="csr"), blocks)
+
+
+def shared_counts(rows: TrainingRows) -> TextCounts | None:
+    """The rows' :class:`TextCounts`, made on first use and kept with the rows (one training
+    run); None where :data:`SHARE_COUNTS` is off."""
+    if not SHARE_COUNTS:
+        return None
+    return rows.text_counts
 
 
 def _fold_fits(rows: TrainingRows, train: np.ndarray, test: np.ndarray, settings: list[dict[str, Any]],
@@ -600,10 +694,9 @@ def _outer_fold(rows: TrainingRows, cues: dict[str, list[str]], grid: dict[str, 
         params = grid_settings(grid)[0]
         scaling = np.tile([1.0, 0.0], (len(rows.frame_ids), 1))
         thresholds = np.full(len(rows.frame_ids), 0.5)
-    pipeline = _fit(rows, train, params, cues)
-    P = apply_scaling(pipeline.predict_proba([rows.texts[i] for i in held_out]), scaling)
-    if tick:
-        tick(1)
+    # The pipeline _fit(rows, train, params, cues) would make, applied to the held-out texts:
+    # the same features and fit (see _FoldFeatures), without fitting the vectorisers again.
+    P = apply_scaling(_fold_fits(rows, train, held_out, [params], cues, tick=tick)[0], scaling)
     return P, (thresholds <= P).astype(np.int8), params
 
 

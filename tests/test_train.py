@@ -8,10 +8,13 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
+from framing import classifier as classifier_module
+from framing import train as train_module
 from framing.codebook import Codebook, load_codebook
 from framing.errors import LabelError, TrainingError
 from framing.labels import LabelledSet, load_training_data, read_labelled
@@ -20,6 +23,7 @@ from framing.train import (
     CONSTRUCTED_GROUP,
     FoldSpec,
     _fit,
+    _FoldFeatures,
     choose_thresholds,
     duplicate_key,
     folds,
@@ -120,8 +124,47 @@ def test_cached_fold_features_score_as_fitting_the_whole_pipeline(toy_labels: Pa
     for train_index, test_index in splits:
         pipeline = _fit(rows, train_index, params, cues)
         expected = pipeline.predict_proba([rows.texts[i] for i in test_index])
-        np.testing.assert_allclose(P[test_index], expected, atol=1e-12)
+        np.testing.assert_array_equal(P[test_index], expected)
     assert np.isnan(P[rows.constructed]).all()
+
+
+@pytest.mark.parametrize("params", [{"word_ngrams": (1, 2), "min_df": 2, "cue_weight": 0.5},
+                                    {"word_ngrams": (1, 1), "min_df": 1, "cue_weight": 0.0}])
+def test_fold_features_from_shared_counts_are_the_folds_own_fits(
+        toy_labels: Path, toy_codebook: Path, monkeypatch: pytest.MonkeyPatch,
+        params: dict[str, Any]) -> None:
+    data, book = toy_set(toy_labels, toy_codebook)
+    rows = training_rows(data, book)
+    cues = {f.id: list(f.cues) for f in book.frames}
+    for train_index, test_index in folds(rows):
+        shared = _FoldFeatures(rows, train_index, test_index, cues).matrices(params)
+        monkeypatch.setattr(train_module, "SHARE_COUNTS", False)
+        fitted = _FoldFeatures(rows, train_index, test_index, cues).matrices(params)
+        monkeypatch.setattr(train_module, "SHARE_COUNTS", True)
+        for a, b in zip(shared[:2], fitted[:2], strict=True):
+            for part in ("indptr", "indices", "data"):
+                np.testing.assert_array_equal(getattr(a, part), getattr(b, part))
+        assert [(name, width) for name, _, width in shared[2]] == \
+            [(name, width) for name, _, width in fitted[2]]
+
+
+def test_training_gives_the_reference_paths_model(toy_labels: Path, toy_codebook: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    data, book = toy_set(toy_labels, toy_codebook)
+    grid = {"C": [1.0, 16.0], "cue_weight": [0.25, 1.0], "cue_mode": ["own"], "min_df": [1, 2]}
+    fast = train(data, book, grid=grid)
+    # the reference: every fold fits its own vectorisers, every frame a LogisticRegression
+    monkeypatch.setattr(train_module, "SHARE_COUNTS", False)
+    monkeypatch.setattr(classifier_module, "_train_wrap", None)
+    reference = train(data, book, grid=grid)
+    a, b = fast, reference
+    np.testing.assert_array_equal(a.model.pipeline[-1].coef_, b.model.pipeline[-1].coef_)
+    np.testing.assert_array_equal(a.model.pipeline[-1].intercept_,
+                                  b.model.pipeline[-1].intercept_)
+    np.testing.assert_array_equal(a.model.thresholds, b.model.thresholds)
+    assert a.params == b.params
+    assert a.cv == b.cv
+    assert a.model.meta["calibration"] == b.model.meta["calibration"]
 
 
 # --- thresholds ----------------------------------------------------------------------------
