@@ -435,6 +435,27 @@ def shared_counts(rows: TrainingRows) -> TextCounts | None:
     return rows.text_counts
 
 
+def warm_counts(rows: TrainingRows, cues: dict[str, list[str]], grid: dict[str, list[Any]]) -> None:
+    """Count the rows' terms for every vectoriser setting of ``grid`` now, in this process.
+
+    Before tasks go to worker processes: the counts travel with the rows, so each worker
+    takes its folds from them instead of counting every text again (the slow part).
+    """
+    counts = shared_counts(rows)
+    if counts is None:
+        return
+    seen = set()
+    for params in grid_settings(grid):
+        features = _features_only(params)
+        key = repr(sorted(features.items()))
+        if key in seen:
+            continue
+        seen.add(key)
+        for _, transformer in build_features(cues, **features).transformer_list:
+            if TextCounts.supports(transformer):
+                counts.counts(transformer)
+
+
 def _fold_fits(rows: TrainingRows, train: np.ndarray, test: np.ndarray, settings: list[dict[str, Any]],
                cues: dict[str, list[str]], fold: _FoldFeatures | None = None,
                tick: Tick | None = None) -> list[np.ndarray]:
@@ -571,6 +592,7 @@ def select(rows: TrainingRows, cues: dict[str, list[str]], grid: dict[str, list[
         per_fold = [_fold_fits(rows, tr, te, settings, cues, _fold_features(rows, tr, te, cues, shared),
                                tick) for tr, te in splits]
     else:
+        warm_counts(rows, cues, grid)
         per_fold = run_tasks(_fold_fits, [(rows, tr, te, settings, cues) for tr, te in splits],
                              jobs, tick, [len(settings)] * len(splits))
     best: tuple[float, dict[str, Any], np.ndarray] | None = None
@@ -720,7 +742,6 @@ def nested_cv(rows: TrainingRows, cues: dict[str, list[str]], grid: dict[str, li
     many processes, with the same result as one. ``keep_probabilities`` adds ``tested``,
     ``probabilities``, ``predictions`` and ``fold_of`` (arrays, for per-row outputs).
     """
-    outer = folds(rows, test, spec)
     if tick is None:
         total, done = _fits(rows, grid, test, spec), 0
 
@@ -730,11 +751,37 @@ def nested_cv(rows: TrainingRows, cues: dict[str, list[str]], grid: dict[str, li
             if progress:
                 progress(done, total, "nested CV")
 
+    return nested_cvs(rows, cues, grid, [test], tick=tick, shared=shared,
+                      keep_probabilities=keep_probabilities, spec=spec, jobs=jobs)[test]
+
+
+def nested_cvs(rows: TrainingRows, cues: dict[str, list[str]], grid: dict[str, list[Any]],
+               tests: list[tuple[str, ...]], *, tick: Tick | None = None,
+               shared: FoldCache | None = None, keep_probabilities: bool = False,
+               spec: FoldSpec | None = None, jobs: int = 1) -> dict[tuple[str, ...], dict[str, Any]]:
+    """:func:`nested_cv` for several test sets (the seed articles and the corpus), their outer
+    folds run as one pool of tasks: with ``jobs`` processes no worker waits at the end of one
+    set's folds while the other set's are still to come. Same results as one call per set."""
+    outers = {test: folds(rows, test, spec) for test in tests}
     if jobs > 1:
         shared = None  # a feature cache cannot be shared across processes
-    weights = [_outer_fits(rows, grid, tr, spec) for tr, _ in outer]
-    results = run_tasks(_outer_fold, [(rows, cues, grid, tr, te, spec, shared) for tr, te in outer],
-                        jobs, tick, weights)
+        warm_counts(rows, cues, grid)
+    tasks = [(rows, cues, grid, tr, te, spec, shared) for test in tests for tr, te in outers[test]]
+    weights = [_outer_fits(rows, grid, tr, spec) for test in tests for tr, _ in outers[test]]
+    results = run_tasks(_outer_fold, tasks, jobs, tick, weights)
+    out, start = {}, 0
+    for test in tests:
+        n = len(outers[test])
+        out[test] = _nested_report(rows, test, outers[test], results[start:start + n], keep_probabilities)
+        start += n
+    return out
+
+
+def _nested_report(rows: TrainingRows, test: tuple[str, ...],
+                   outer: list[tuple[np.ndarray, np.ndarray]],
+                   results: list[tuple[np.ndarray, np.ndarray, dict[str, Any]]],
+                   keep_probabilities: bool) -> dict[str, Any]:
+    """Pooled and per-fold scores of one test set's outer folds (see :func:`nested_cv`)."""
     pred = np.zeros_like(rows.Y)
     probability = np.zeros(rows.Y.shape)
     fold_of = np.full(len(rows.texts), "", dtype=object)
@@ -947,7 +994,7 @@ def train(
     rows, cues, grid = setup.rows, setup.cues, setup.grid
     if nested is None:
         nested = int((rows.origin != EXAMPLE).sum()) <= NESTED_MAX_TEXTS
-    reports = [t for t in ((LABELLED,), (CORPUS,)) if (rows.origin == t[0]).any()]
+    reports: list[tuple[str, ...]] = [t for t in ((LABELLED,), (CORPUS,)) if (rows.origin == t[0]).any()]
 
     splits = selection_folds(rows, folds)
     n_settings = len(grid_settings(grid))
@@ -963,7 +1010,8 @@ def train(
         if progress:
             progress(done, total, phase)
 
-    scores = ({t[0]: nested_cv(rows, cues, grid, test=t, tick=tick, spec=folds, jobs=jobs) for t in reports}
+    scores = ({t[0]: result for t, result in
+               nested_cvs(rows, cues, grid, reports, tick=tick, spec=folds, jobs=jobs).items()}
               if nested else {})
     phase = "selection"
     chosen = select(rows, cues, grid, splits, tick, jobs=jobs)
