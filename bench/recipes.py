@@ -10,17 +10,19 @@ seed labels plus the constructed corpus (``labels/``), by nested grouped cross-v
   ngrams     -- word and char n-grams only, no cue block
   own cues   -- a cue block, but each frame sees only its own cue columns
   own+weight -- own cues, and hand-labelled real sentences weighted against constructed ones
+  shipped    -- own cues with the shipped search (``SEARCHES["full"]`` in framing.train: C
+                {8, 32} x cue weight {0.25, 0.5}), as ``framing train`` does
   keyword    -- no learning: a frame where any of its cue terms occurs (the baseline)
 
-Each learned recipe searches C in {1, 4, 16} plus what defines it. Two test sets, reported
+Each learned recipe but ``shipped`` searches C in {1, 4, 16} plus what defines it. Two test sets, reported
 separately and never pooled:
 
   seed    -- the 5 real seed articles, one held out at a time (training: the other seeds,
              the whole constructed corpus and the codebook examples);
-  corpus  -- the constructed corpus, five folds of whole articles (training: the other
-             corpus articles, all seeds, the codebook examples).
+  corpus  -- the constructed corpus, five folds of whole crises (training: the other
+             crises' articles, all seeds, the codebook examples).
 
-Run: ``.venv/bin/python bench/recipes.py [--only NAME ...]``. Slow (tens of minutes on two
+Run: ``.venv/bin/python bench/recipes.py [--only NAME ...] [--jobs N]``. Slow (tens of minutes on two
 shared cores); prints figures and writes nothing. It does not read the challenge set.
 """
 
@@ -36,7 +38,7 @@ import numpy as np
 from framing.codebook import Codebook
 from framing.features import cue_term
 from framing.labels import load_training_data
-from framing.train import CORPUS, LABELLED, FoldCache, nested_cv, report, training_rows
+from framing.train import CORPUS, LABELLED, SEARCHES, FoldCache, nested_cv, report, training_rows
 
 C_GRID = [1.0, 4.0, 16.0]
 RECIPES: dict[str, dict[str, list[Any]]] = {
@@ -45,6 +47,7 @@ RECIPES: dict[str, dict[str, list[Any]]] = {
     "own cues": {"C": C_GRID, "min_df": [1], "cue_weight": [1.0, 2.0], "cue_mode": ["own"]},
     "own+weight": {"C": C_GRID, "min_df": [1], "cue_weight": [1.0], "cue_mode": ["own"],
                    "labelled_weight": [1.0, 3.0, 10.0]},
+    "shipped": SEARCHES["full"],
 }
 SETS = {"seed": (LABELLED,), "corpus": (CORPUS,)}
 
@@ -70,6 +73,7 @@ def line(name: str, result: dict[str, Any]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", nargs="*", choices=list(RECIPES), help="recipes to run")
+    parser.add_argument("--jobs", type=int, default=1, help="processes for the outer folds")
     args = parser.parse_args()
     data, book = load_training_data()
     rows = training_rows(data, book)
@@ -91,7 +95,8 @@ def main() -> int:
             if args.only and name not in args.only:
                 continue
             start = time.perf_counter()
-            result = nested_cv(rows, cues, grid, test=test, shared=shared)
+            result = nested_cv(rows, cues, grid, test=test, shared=shared if args.jobs == 1 else None,
+                               jobs=args.jobs)
             per_frame[set_name][name] = result
             print(line(name, result) + f"   ({time.perf_counter() - start:.0f} s)", flush=True)
         shared.clear()  # the folds of the other test set are different

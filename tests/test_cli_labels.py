@@ -77,4 +77,4 @@ def test_the_default_call_checks_the_seed_labels_and_the_constructed_corpus() ->
     assert result.exit_code == 0, result.output
     heads = [line for line in result.stdout.splitlines() if not line.startswith(" ")]
     assert heads == ["labels: 96 labelled sentences",
-                     "labels/constructed/sentences.csv: 1492 labelled sentences"]
+                     "labels/constructed/sentences.csv: 3954 labelled sentences"]
