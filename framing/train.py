@@ -398,8 +398,8 @@ class _FoldFeatures:
         if self.shared is None:
             return None
         cue = isinstance(transformer, CueFeatures)
-        vectorizer = transformer.structure() if cue else transformer
-        if not TextCounts.supports(vectorizer):
+        vectorizer = _counted_vectorizer(transformer)
+        if vectorizer is None:
             return None
         made = self.shared.fit_block(vectorizer, self.train, self.test)
         if made is None:
@@ -454,8 +454,16 @@ def warm_counts(rows: TrainingRows, cues: dict[str, list[str]], grid: dict[str, 
             continue
         seen.add(key)
         for _, transformer in build_features(cues, **features).transformer_list:
-            if TextCounts.supports(transformer):
-                counts.counts(transformer)
+            vectorizer = _counted_vectorizer(transformer)
+            if vectorizer is not None:
+                counts.counts(vectorizer)
+
+
+def _counted_vectorizer(transformer: Any) -> TfidfVectorizer | None:
+    """The TF-IDF vectoriser whose fold fits :class:`TextCounts` makes for a feature block (the
+    cue block's term vectoriser for :class:`CueFeatures`), or None where it cannot."""
+    vectorizer = transformer.structure() if isinstance(transformer, CueFeatures) else transformer
+    return vectorizer if TextCounts.supports(vectorizer) else None
 
 
 def _fold_fits(rows: TrainingRows, train: np.ndarray, test: np.ndarray, settings: list[dict[str, Any]],
